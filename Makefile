@@ -1,0 +1,101 @@
+# Flash-sale ticketing: the front door.
+#   make            build every binary into build/
+#   make test       unit + integration tests (starts its own servers)
+#   make run        the main job: a full flash sale on the local stack
+#   make bench      benchmarks against ceilings measured in the same run
+#   make install    PREFIX=/usr/local DESTDIR=
+#   SANITIZE=1      build with AddressSanitizer + UBSan (into build-san/)
+
+CXX      ?= g++
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+SANITIZE ?=
+
+BUILD    := build
+CXXFLAGS := -std=c++17 -O2 -g -Wall -Wextra -Wno-unused-parameter -MMD -MP -I. -I$(BUILD)/gen
+LDFLAGS  :=
+ifeq ($(SANITIZE),1)
+BUILD    := build-san
+CXXFLAGS := -std=c++17 -O1 -g -Wall -Wextra -Wno-unused-parameter -MMD -MP -I. -I$(BUILD)/gen \
+            -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS  := -fsanitize=address,undefined
+endif
+
+COMMON_SRC := $(wildcard common/*.cpp) $(BUILD)/gen/lua_scripts.cpp
+FCGI_SRC   := $(filter-out fcgi/main.cpp fcgi/hello.cpp,$(wildcard fcgi/*.cpp))
+RECON_SRC  := $(filter-out reconciler/main.cpp,$(wildcard reconciler/*.cpp))
+ADMIN_SRC  := $(filter-out admin/main.cpp,$(wildcard admin/*.cpp))
+UNIT_SRC   := $(wildcard tests/unit/*.cpp)
+
+obj = $(patsubst %.cpp,$(BUILD)/obj/%.o,$(patsubst $(BUILD)/%,%,$(1)))
+
+COMMON_OBJ := $(call obj,$(COMMON_SRC))
+FCGI_OBJ   := $(call obj,$(FCGI_SRC))
+RECON_OBJ  := $(call obj,$(RECON_SRC))
+ADMIN_OBJ  := $(call obj,$(ADMIN_SRC))
+
+LIBS_REDIS  := -lhiredis
+LIBS_SQLITE := -lsqlite3
+LIBS_MYSQL  := -lmysqlcppconn
+LIBS_FCGI   := -lfcgi -lpthread
+
+BINS := $(BUILD)/seckill-worker $(BUILD)/seckill-hello $(BUILD)/seckill-admin $(BUILD)/unit-tests \
+        $(if $(wildcard reconciler/main.cpp),$(BUILD)/seckill-reconciler)
+
+.PHONY: all test test-unit run bench install clean deps stack-up stack-down
+all: $(BINS)
+
+$(BUILD)/gen/lua_scripts.cpp: $(wildcard lua/*.lua) scripts/embed-lua
+	@mkdir -p $(@D)
+	scripts/embed-lua lua > $@
+
+$(BUILD)/obj/%.o: %.cpp
+	@mkdir -p $(@D)
+	$(CXX) $(CXXFLAGS) -c $< -o $@
+$(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.cpp
+	@mkdir -p $(@D)
+	$(CXX) $(CXXFLAGS) -c $< -o $@
+
+$(BUILD)/seckill-worker: $(call obj,fcgi/main.cpp) $(FCGI_OBJ) $(COMMON_OBJ)
+	$(CXX) $(LDFLAGS) -o $@ $^ $(LIBS_FCGI) $(LIBS_REDIS) $(LIBS_SQLITE)
+$(BUILD)/seckill-hello: $(call obj,fcgi/hello.cpp)
+	$(CXX) $(LDFLAGS) -o $@ $^ $(LIBS_FCGI)
+$(BUILD)/seckill-admin: $(call obj,admin/main.cpp) $(ADMIN_OBJ) $(call obj,fcgi/node_counter.cpp) $(COMMON_OBJ)
+	$(CXX) $(LDFLAGS) -o $@ $^ $(LIBS_FCGI) $(LIBS_REDIS) $(LIBS_SQLITE) $(LIBS_MYSQL)
+$(BUILD)/seckill-reconciler: $(call obj,reconciler/main.cpp) $(RECON_OBJ) $(COMMON_OBJ)
+	$(CXX) $(LDFLAGS) -o $@ $^ $(LIBS_REDIS) $(LIBS_MYSQL)
+$(BUILD)/unit-tests: $(call obj,$(UNIT_SRC)) $(FCGI_OBJ) $(RECON_OBJ) $(COMMON_OBJ)
+	$(CXX) $(LDFLAGS) -o $@ $^ $(LIBS_FCGI) $(LIBS_REDIS) $(LIBS_SQLITE) $(LIBS_MYSQL)
+
+deps:
+	scripts/install-deps
+
+test: all
+	BUILD=$(BUILD) tests/run
+
+test-unit: $(BUILD)/unit-tests
+	$(BUILD)/unit-tests
+
+run: deps all
+	BUILD=$(BUILD) scripts/sale $(if $(TICKETS),--tickets $(TICKETS)) $(if $(REQUESTS),--requests $(REQUESTS)) \
+	  $(if $(USERS),--users $(USERS)) $(if $(CONCURRENCY),--concurrency $(CONCURRENCY)) \
+	  $(if $(PAYERS),--payers $(PAYERS)) $(if $(WINDOW),--window $(WINDOW))
+
+bench: deps all
+	BUILD=$(BUILD) scripts/bench
+
+stack-up: all
+	scripts/stack up
+stack-down:
+	scripts/stack down
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/seckill/lua $(DESTDIR)$(PREFIX)/share/seckill/sql
+	install -m 0755 $(BUILD)/seckill-worker $(BUILD)/seckill-admin $(BUILD)/seckill-reconciler $(DESTDIR)$(PREFIX)/bin/
+	install -m 0644 lua/*.lua $(DESTDIR)$(PREFIX)/share/seckill/lua/
+	cp -r sql/. $(DESTDIR)$(PREFIX)/share/seckill/sql/
+
+clean:
+	rm -rf build build-san
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,48 @@
+#include "admin/event_admin.h"
+
+#include <unistd.h>
+
+#include "common/ids.h"
+#include "common/keys.h"
+#include "fcgi/node_counter.h"
+
+namespace seckill {
+
+Status ValidateEventSpec(const EventSpec& s) {
+  if (!IsValidId(s.id)) return Status::Invalid("event id must be 1-64 characters of [A-Za-z0-9_.-]");
+  if (s.tickets <= 0 || s.tickets > 1000000000) return Status::Invalid("tickets must be between 1 and 1e9");
+  if (s.limit <= 0 || s.limit > 1000) return Status::Invalid("limit must be between 1 and 1000");
+  if (s.window_s <= 0 || s.window_s > 86400 * 7) return Status::Invalid("window must be between 1 s and 7 days");
+  if (s.price_cents < 0) return Status::Invalid("price must not be negative");
+  return Status::Ok();
+}
+
+Status CreateEvent(RedisClient* redis, const EventSpec& s) {
+  Status st = ValidateEventSpec(s);
+  if (!st.ok()) return st;
+  EventKeys keys(s.id);
+  Reply r = redis->Script("create_event", {keys.meta, keys.log},
+                          {std::to_string(s.tickets), std::to_string(s.limit), std::to_string(s.window_s),
+                           std::to_string(s.price_cents), kReconcilerGroup},
+                          &st);
+  if (!st.ok()) return st;
+  if (r->type == REDIS_REPLY_ERROR) return Status::Internal("create_event: " + std::string(r->str, r->len));
+  if (r->type != REDIS_REPLY_INTEGER) return Status::Internal("create_event: unexpected reply");
+  if (r->integer == 0) return Status::Invalid("event '" + s.id + "' exists already");
+  redis->Command({"SADD", kEventsSetKey, s.id}, &st);
+  return st;
+}
+
+Status PreloadNodeCounters(const ClusterConfig& cluster, const std::string& sqlite_dir, const EventSpec& s) {
+  for (const auto& node : cluster.nodes) {
+    std::string path = sqlite_dir + "/" + node.name + ".sqlite";
+    if (access(path.c_str(), F_OK) != 0) continue;
+    NodeCounter counter;
+    Status st = counter.Open(path, 2000);
+    if (st.ok()) st = counter.Ensure(s.id, cluster.Allotment(node.name, s.tickets));
+    if (!st.ok()) return st;
+  }
+  return Status::Ok();
+}
+
+}  // namespace seckill

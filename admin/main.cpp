@@ -1,0 +1,147 @@
+// seckill-admin — operator commands: create events, print the cluster config
+// for the scripts. Exits 0 on success, 1 on failure (one line on stderr),
+// 2 on bad usage.
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <string>
+
+#include <cxxopts.hpp>
+
+#include "admin/event_admin.h"
+#include "common/cluster_config.h"
+#include "common/redis_client.h"
+
+using namespace seckill;
+
+namespace {
+
+const char kUsage[] =
+    "usage: seckill-admin COMMAND [options]\n"
+    "\n"
+    "commands:\n"
+    "  create-event   put an event on sale (Redis + this host's node counters)\n"
+    "  nodes          print the cluster config's nodes: NAME WEIGHT PROCESSES\n"
+    "  sale-setting   print one [sale] setting of the cluster config (KEY)\n"
+    "\n"
+    "Run 'seckill-admin COMMAND --help' for a command's options.\n";
+
+int Fail(const std::string& why) {
+  fprintf(stderr, "seckill-admin: %s\n", why.c_str());
+  return 1;
+}
+
+int CreateEventCommand(int argc, char** argv) {
+  cxxopts::Options opts("seckill-admin create-event", "Put an event on sale: its stock in Redis, its allotments in the node counters.");
+  opts.add_options()
+      ("event", "event id (1-64 of [A-Za-z0-9_.-])", cxxopts::value<std::string>())
+      ("tickets", "tickets on sale", cxxopts::value<int64_t>())
+      ("limit", "tickets one user may hold", cxxopts::value<int64_t>()->default_value("1"))
+      ("window", "payment window in seconds", cxxopts::value<int64_t>()->default_value("900"))
+      ("price", "price in cents", cxxopts::value<int64_t>()->default_value("0"))
+      ("redis", "Redis address: unix:/path or host:port", cxxopts::value<std::string>()->default_value("127.0.0.1:6379"))
+      ("redis-password-file", "file holding the Redis password", cxxopts::value<std::string>()->default_value(""))
+      ("cluster", "cluster config file", cxxopts::value<std::string>()->default_value("etc/cluster.conf"))
+      ("sqlite-dir", "directory of this host's node counter files (<node>.sqlite); empty: skip", cxxopts::value<std::string>()->default_value(""))
+      ("h,help", "show this help");
+  EventSpec spec;
+  RedisAddress addr;
+  std::string cluster_path, sqlite_dir;
+  try {
+    auto a = opts.parse(argc, argv);
+    if (a.count("help")) {
+      printf("%s\n", opts.help().c_str());
+      return 0;
+    }
+    if (!a.count("event") || !a.count("tickets")) {
+      fprintf(stderr, "seckill-admin create-event: --event and --tickets are required\n");
+      return 2;
+    }
+    spec.id = a["event"].as<std::string>();
+    spec.tickets = a["tickets"].as<int64_t>();
+    spec.limit = a["limit"].as<int64_t>();
+    spec.window_s = a["window"].as<int64_t>();
+    spec.price_cents = a["price"].as<int64_t>();
+    cluster_path = a["cluster"].as<std::string>();
+    sqlite_dir = a["sqlite-dir"].as<std::string>();
+    std::string pwfile = a["redis-password-file"].as<std::string>();
+    if (!pwfile.empty()) {
+      std::ifstream in(pwfile);
+      if (!std::getline(in, addr.password)) return Fail("cannot read " + pwfile);
+    }
+    Status st = RedisAddress::Parse(a["redis"].as<std::string>(), &addr);
+    if (!st.ok()) return Fail(st.message());
+  } catch (const std::exception& e) {
+    fprintf(stderr, "seckill-admin create-event: %s\n", e.what());
+    return 2;
+  }
+  Status st = ValidateEventSpec(spec);
+  if (!st.ok()) return Fail(st.message());
+  ClusterConfig cluster;
+  st = ClusterConfig::Load(cluster_path, &cluster);
+  if (!st.ok()) return Fail(st.message());
+  RedisClient redis(addr, 5000);
+  st = CreateEvent(&redis, spec);
+  if (!st.ok()) return Fail(st.message());
+  if (!sqlite_dir.empty()) {
+    st = PreloadNodeCounters(cluster, sqlite_dir, spec);
+    if (!st.ok()) return Fail(st.message());
+  }
+  printf("event %s: %lld tickets, limit %lld per user, %lld s to pay\n", spec.id.c_str(),
+         static_cast<long long>(spec.tickets), static_cast<long long>(spec.limit), static_cast<long long>(spec.window_s));
+  for (const auto& n : cluster.nodes)
+    printf("  node %-8s weight %d  allotment %lld\n", n.name.c_str(), n.weight,
+           static_cast<long long>(cluster.Allotment(n.name, spec.tickets)));
+  return 0;
+}
+
+int ClusterCommand(const std::string& cmd, int argc, char** argv) {
+  cxxopts::Options opts("seckill-admin " + cmd, "Print the cluster config for scripts.");
+  opts.add_options()
+      ("cluster", "cluster config file", cxxopts::value<std::string>()->default_value("etc/cluster.conf"))
+      ("key", "the [sale] key to print (sale-setting)", cxxopts::value<std::string>()->default_value(""))
+      ("h,help", "show this help");
+  opts.parse_positional({"key"});
+  std::string path, key;
+  try {
+    auto a = opts.parse(argc, argv);
+    if (a.count("help")) {
+      printf("%s\n", opts.help().c_str());
+      return 0;
+    }
+    path = a["cluster"].as<std::string>();
+    key = a["key"].as<std::string>();
+  } catch (const std::exception& e) {
+    fprintf(stderr, "seckill-admin %s: %s\n", cmd.c_str(), e.what());
+    return 2;
+  }
+  ClusterConfig c;
+  Status st = ClusterConfig::Load(path, &c);
+  if (!st.ok()) return Fail(st.message());
+  if (cmd == "nodes") {
+    for (const auto& n : c.nodes) printf("%s %d %d\n", n.name.c_str(), n.weight, n.processes);
+    return 0;
+  }
+  if (key == "buffer_percent") printf("%d\n", c.buffer_percent);
+  else if (key == "default_event") printf("%s\n", c.default_event.c_str());
+  else if (key == "max_body_bytes") printf("%d\n", c.max_body_bytes);
+  else if (key == "rate_per_second") printf("%d\n", c.rate_per_second);
+  else if (key == "rate_burst") printf("%d\n", c.rate_burst);
+  else if (key == "connections_per_address") printf("%d\n", c.connections_per_address);
+  else return Fail("unknown [sale] key '" + key + "'");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+    fputs(kUsage, argc < 2 ? stderr : stdout);
+    return argc < 2 ? 2 : 0;
+  }
+  std::string cmd = argv[1];
+  if (cmd == "create-event") return CreateEventCommand(argc - 1, argv + 1);
+  if (cmd == "nodes" || cmd == "sale-setting") return ClusterCommand(cmd, argc - 1, argv + 1);
+  fprintf(stderr, "seckill-admin: unknown command '%s'\n%s", cmd.c_str(), kUsage);
+  return 2;
+}

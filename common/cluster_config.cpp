@@ -1,0 +1,116 @@
+#include "common/cluster_config.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "common/ids.h"
+
+namespace seckill {
+namespace {
+
+std::string Trim(const std::string& s) {
+  size_t b = s.find_first_not_of(" \t\r");
+  if (b == std::string::npos) return "";
+  size_t e = s.find_last_not_of(" \t\r");
+  return s.substr(b, e - b + 1);
+}
+
+bool ParseInt(const std::string& s, long lo, long hi, int* out) {
+  if (s.empty()) return false;
+  char* end = nullptr;
+  long v = strtol(s.c_str(), &end, 10);
+  if (*end != '\0' || v < lo || v > hi) return false;
+  *out = static_cast<int>(v);
+  return true;
+}
+
+}  // namespace
+
+Status ClusterConfig::Load(const std::string& path, ClusterConfig* out) {
+  std::ifstream in(path);
+  if (!in) return Status::Invalid("cannot read cluster config " + path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return Parse(ss.str(), path, out);
+}
+
+Status ClusterConfig::Parse(const std::string& text, const std::string& origin, ClusterConfig* out) {
+  ClusterConfig c;
+  std::istringstream in(text);
+  std::string line, section;
+  NodeConfig* node = nullptr;
+  int lineno = 0;
+  auto fail = [&](const std::string& why) { return Status::Invalid(origin + ":" + std::to_string(lineno) + ": " + why); };
+  while (std::getline(in, line)) {
+    lineno++;
+    size_t hash = line.find('#');
+    if (hash != std::string::npos) line.resize(hash);
+    line = Trim(line);
+    if (line.empty()) continue;
+    if (line.front() == '[') {
+      if (line.back() != ']') return fail("unterminated section header");
+      std::string head = Trim(line.substr(1, line.size() - 2));
+      node = nullptr;
+      if (head == "sale") {
+        section = "sale";
+      } else if (head.rfind("node ", 0) == 0) {
+        std::string name = Trim(head.substr(5));
+        if (!IsValidId(name)) return fail("bad node name '" + name + "'");
+        if (c.Find(name)) return fail("node '" + name + "' defined twice");
+        c.nodes.push_back(NodeConfig{name});
+        node = &c.nodes.back();
+        section = "node";
+      } else {
+        return fail("unknown section [" + head + "]");
+      }
+      continue;
+    }
+    size_t eq = line.find('=');
+    if (eq == std::string::npos) return fail("expected key = value");
+    std::string key = Trim(line.substr(0, eq)), value = Trim(line.substr(eq + 1));
+    bool ok = true;
+    if (section == "node") {
+      if (key == "weight") ok = ParseInt(value, 1, 1000, &node->weight);
+      else if (key == "processes") ok = ParseInt(value, 1, 256, &node->processes);
+      else return fail("unknown node key '" + key + "'");
+    } else if (section == "sale") {
+      if (key == "buffer_percent") ok = ParseInt(value, 0, 100, &c.buffer_percent);
+      else if (key == "default_event") { ok = IsValidId(value); c.default_event = value; }
+      else if (key == "max_body_bytes") ok = ParseInt(value, 64, 1 << 20, &c.max_body_bytes);
+      else if (key == "rate_per_second") ok = ParseInt(value, 0, 1000000, &c.rate_per_second);
+      else if (key == "rate_burst") ok = ParseInt(value, 0, 1000000, &c.rate_burst);
+      else if (key == "connections_per_address") ok = ParseInt(value, 0, 1000000, &c.connections_per_address);
+      else return fail("unknown key '" + key + "'");
+    } else {
+      return fail("key outside a section");
+    }
+    if (!ok) return fail("bad value for " + key + ": '" + value + "'");
+  }
+  if (c.nodes.empty()) return Status::Invalid(origin + ": no [node NAME] section");
+  *out = std::move(c);
+  return Status::Ok();
+}
+
+const NodeConfig* ClusterConfig::Find(const std::string& name) const {
+  for (const auto& n : nodes)
+    if (n.name == name) return &n;
+  return nullptr;
+}
+
+int ClusterConfig::TotalWeight() const {
+  int sum = 0;
+  for (const auto& n : nodes) sum += n.weight;
+  return sum;
+}
+
+int64_t ClusterConfig::Allotment(const std::string& name, int64_t total) const {
+  const NodeConfig* n = Find(name);
+  if (!n || total <= 0) return 0;
+  int64_t w = TotalWeight();
+  int64_t share = (total * n->weight + w - 1) / w;
+  int64_t buffer = (total * buffer_percent + 99) / 100;
+  int64_t a = share + buffer;
+  return a < total ? a : total;
+}
+
+}  // namespace seckill

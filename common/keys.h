@@ -1,0 +1,44 @@
+// keys.h — the Redis key layout of one event. Shared by every program.
+//
+// Every key of event E carries the hash tag {E}, so one event lives in one
+// Redis Cluster slot and every Lua script can touch all of it atomically.
+//
+//   ev:{E}            hash   total, sold, limit, window (seconds), price,
+//                            returned:<node> (tickets sold by <node> and later
+//                            released: the node may sell that many again)
+//   ev:{E}:users      hash   user -> space-separated order ids the user holds
+//   ev:{E}:exp        zset   order id scored by expires-at (ms): pending payments
+//   ev:{E}:log        stream one entry per state change, read by the reconciler:
+//                            t=reserved|paid|cancelled|expired, o=order, u=user,
+//                            n=node, at=ms of the change, exp=expires-at (reserved)
+//   ev:{E}:o:<order>  hash   user, node, status, reserved_at, expires_at,
+//                            paid_at | cancelled_at | expired_at
+//
+// The set "seckill:events" (its own slot) lists the event ids; only the admin
+// command and the reconciler read or write it, never inside a script.
+#pragma once
+#include <string>
+#include <string_view>
+
+namespace seckill {
+
+inline const char* kEventsSetKey = "seckill:events";
+inline const char* kReconcilerGroup = "reconciler";
+
+struct EventKeys {
+  explicit EventKeys(std::string_view event)
+      : event(event),
+        meta("ev:{" + this->event + "}"),
+        users(meta + ":users"),
+        expiry(meta + ":exp"),
+        log(meta + ":log") {}
+  std::string Order(std::string_view order_id) const { return meta + ":o:" + std::string(order_id); }
+
+  std::string event;
+  std::string meta;
+  std::string users;
+  std::string expiry;
+  std::string log;
+};
+
+}  // namespace seckill

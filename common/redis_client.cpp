@@ -1,0 +1,157 @@
+#include "common/redis_client.h"
+
+#include <sys/time.h>
+
+#include <cstring>
+
+#include "common/lua_scripts.h"
+
+namespace seckill {
+
+Status RedisAddress::Parse(const std::string& text, RedisAddress* out) {
+  RedisAddress a;
+  if (text.rfind("unix:", 0) == 0) {
+    a.unix_path = text.substr(5);
+    if (a.unix_path.empty()) return Status::Invalid("redis address: empty unix socket path");
+  } else {
+    size_t colon = text.rfind(':');
+    if (colon == std::string::npos || colon == 0) return Status::Invalid("redis address must be unix:/path or host:port, got '" + text + "'");
+    a.host = text.substr(0, colon);
+    char* end = nullptr;
+    long port = strtol(text.c_str() + colon + 1, &end, 10);
+    if (*end != '\0' || port <= 0 || port > 65535) return Status::Invalid("redis address: bad port in '" + text + "'");
+    a.port = static_cast<int>(port);
+  }
+  a.password = out->password;
+  *out = a;
+  return Status::Ok();
+}
+
+std::string RedisAddress::ToString() const {
+  return unix_path.empty() ? host + ":" + std::to_string(port) : "unix:" + unix_path;
+}
+
+RedisClient::RedisClient(RedisAddress address, int timeout_ms)
+    : address_(std::move(address)), timeout_ms_(timeout_ms) {}
+
+RedisClient::~RedisClient() { Drop(); }
+
+void RedisClient::Drop() {
+  if (ctx_) redisFree(ctx_);
+  ctx_ = nullptr;
+}
+
+Status RedisClient::EnsureConnected() {
+  if (ctx_) return Status::Ok();
+  struct timeval tv = {timeout_ms_ / 1000, (timeout_ms_ % 1000) * 1000};
+  ctx_ = address_.unix_path.empty() ? redisConnectWithTimeout(address_.host.c_str(), address_.port, tv)
+                                    : redisConnectUnixWithTimeout(address_.unix_path.c_str(), tv);
+  if (!ctx_ || ctx_->err) {
+    std::string why = ctx_ ? ctx_->errstr : "out of memory";
+    Drop();
+    return Status::Unavailable("redis " + address_.ToString() + ": " + why);
+  }
+  redisSetTimeout(ctx_, tv);
+  if (!address_.password.empty()) {
+    std::vector<std::string> auth = {"AUTH"};
+    size_t colon = address_.password.find(':');
+    if (colon != std::string::npos) {
+      auth.push_back(address_.password.substr(0, colon));
+      auth.push_back(address_.password.substr(colon + 1));
+    } else {
+      auth.push_back(address_.password);
+    }
+    Status st;
+    Reply r = Raw(auth, &st);
+    if (!st.ok()) return st;
+    if (r->type == REDIS_REPLY_ERROR) {
+      std::string why(r->str, r->len);
+      Drop();
+      return Status::Unavailable("redis AUTH: " + why);
+    }
+  }
+  return Status::Ok();
+}
+
+Reply RedisClient::Raw(const std::vector<std::string>& argv, Status* status) {
+  const char* args[64];
+  size_t lens[64];
+  std::vector<const char*> big_args;
+  std::vector<size_t> big_lens;
+  const char** a = args;
+  size_t* l = lens;
+  if (argv.size() > 64) {
+    big_args.resize(argv.size());
+    big_lens.resize(argv.size());
+    a = big_args.data();
+    l = big_lens.data();
+  }
+  for (size_t i = 0; i < argv.size(); i++) {
+    a[i] = argv[i].data();
+    l[i] = argv[i].size();
+  }
+  round_trips_++;
+  auto* r = static_cast<redisReply*>(redisCommandArgv(ctx_, static_cast<int>(argv.size()), a, l));
+  if (!r) {
+    *status = Status::Unavailable("redis " + address_.ToString() + ": " + (ctx_->errstr[0] ? ctx_->errstr : "connection lost"));
+    Drop();
+    return nullptr;
+  }
+  *status = Status::Ok();
+  return Reply(r);
+}
+
+Reply RedisClient::Command(const std::vector<std::string>& argv, Status* status) {
+  *status = EnsureConnected();
+  if (!status->ok()) return nullptr;
+  return Raw(argv, status);
+}
+
+Status RedisClient::LoadScript(const std::string& name, std::string* sha) {
+  const LuaScript* script = FindLuaScript(name);
+  if (!script) return Status::Internal("no embedded Lua script '" + name + "'");
+  Status st;
+  Reply r = Command({"SCRIPT", "LOAD", script->source}, &st);
+  if (!st.ok()) return st;
+  if (r->type != REDIS_REPLY_STRING) {
+    return Status::Internal("SCRIPT LOAD " + name + ": " + (r->type == REDIS_REPLY_ERROR ? std::string(r->str, r->len) : "unexpected reply"));
+  }
+  sha->assign(r->str, r->len);
+  for (auto& p : shas_) {
+    if (p.first == name) { p.second = *sha; return Status::Ok(); }
+  }
+  shas_.emplace_back(name, *sha);
+  return Status::Ok();
+}
+
+Reply RedisClient::Script(const std::string& name, const std::vector<std::string>& keys,
+                          const std::vector<std::string>& args, Status* status) {
+  std::string sha;
+  for (auto& p : shas_) {
+    if (p.first == name) sha = p.second;
+  }
+  if (sha.empty()) {
+    *status = LoadScript(name, &sha);
+    if (!status->ok()) return nullptr;
+  }
+  std::vector<std::string> argv;
+  argv.reserve(3 + keys.size() + args.size());
+  argv.push_back("EVALSHA");
+  argv.push_back(sha);
+  argv.push_back(std::to_string(keys.size()));
+  argv.insert(argv.end(), keys.begin(), keys.end());
+  argv.insert(argv.end(), args.begin(), args.end());
+  for (int attempt = 0; attempt < 2; attempt++) {
+    Reply r = Command(argv, status);
+    if (!status->ok()) return nullptr;
+    bool noscript = r->type == REDIS_REPLY_ERROR && r->len >= 8 && memcmp(r->str, "NOSCRIPT", 8) == 0;
+    if (!noscript || attempt == 1) return r;
+    // The server lost its script cache (restart, SCRIPT FLUSH): load and retry once.
+    // NOSCRIPT means the script did not run, so the retry cannot apply it twice.
+    *status = LoadScript(name, &argv[1]);
+    if (!status->ok()) return nullptr;
+  }
+  return nullptr;  // unreachable
+}
+
+}  // namespace seckill

@@ -1,0 +1,71 @@
+// redis_client.h — one synchronous hiredis connection, with the project's
+// Lua scripts called by EVALSHA.
+//
+// Owns its redisContext. Not thread-safe: one RedisClient per thread/process.
+// The connection is opened lazily and reopened on the next call after any I/O
+// error, so a worker survives Redis restarts without being restarted itself.
+// A reply of type REDIS_REPLY_ERROR is returned as a reply, not a Status: the
+// caller decides what a script error means. Commands are never retried after
+// an I/O error (the command may have run); only NOSCRIPT is retried, after
+// SCRIPT LOAD.
+#pragma once
+#include <hiredis/hiredis.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+namespace seckill {
+
+struct ReplyDeleter {
+  void operator()(redisReply* r) const { if (r) freeReplyObject(r); }
+};
+using Reply = std::unique_ptr<redisReply, ReplyDeleter>;
+
+struct RedisAddress {
+  std::string unix_path;  // set for "unix:/path"
+  std::string host;       // set for "host:port"
+  int port = 0;
+  std::string password;   // AUTH when not empty ("user:password" for an ACL user)
+
+  // Parses "unix:/path/to/sock" or "host:port". Returns Invalid on anything else.
+  static Status Parse(const std::string& text, RedisAddress* out);
+  std::string ToString() const;
+};
+
+class RedisClient {
+ public:
+  RedisClient(RedisAddress address, int timeout_ms);
+  ~RedisClient();
+  RedisClient(const RedisClient&) = delete;
+  RedisClient& operator=(const RedisClient&) = delete;
+
+  // Runs one command. Returns the reply, or null with *status set to
+  // Unavailable when Redis cannot be reached or the connection broke.
+  Reply Command(const std::vector<std::string>& argv, Status* status);
+
+  // Runs the embedded script `name` (see lua_scripts.h) with EVALSHA, loading
+  // it first if this connection has not, and again on NOSCRIPT.
+  Reply Script(const std::string& name, const std::vector<std::string>& keys,
+               const std::vector<std::string>& args, Status* status);
+
+  // Counts round trips to Redis since start (for the benchmarks and metrics).
+  uint64_t round_trips() const { return round_trips_; }
+  const RedisAddress& address() const { return address_; }
+
+ private:
+  Status EnsureConnected();
+  void Drop();
+  Reply Raw(const std::vector<std::string>& argv, Status* status);
+  Status LoadScript(const std::string& name, std::string* sha);
+
+  RedisAddress address_;
+  int timeout_ms_;
+  redisContext* ctx_ = nullptr;
+  std::vector<std::pair<std::string, std::string>> shas_;  // name -> sha1, this server
+  uint64_t round_trips_ = 0;
+};
+
+}  // namespace seckill

@@ -1,0 +1,148 @@
+#include "fcgi/api.h"
+
+#include <cstdio>
+
+#include "common/ids.h"
+
+namespace seckill {
+namespace {
+
+Response Unavailable(const std::string& detail) {
+  if (!detail.empty()) fprintf(stderr, "unavailable: %s\n", detail.c_str());
+  return ErrorResponse(503, "unavailable", "try again shortly");
+}
+
+Response Internal(const std::string& detail) {
+  fprintf(stderr, "internal error: %s\n", detail.c_str());
+  return ErrorResponse(500, "internal");
+}
+
+}  // namespace
+
+bool ReadUserId(const HttpRequest& req, std::string* user, Response* error) {
+  const std::string* u = req.Param("user_id");
+  if (!u) {
+    *error = ErrorResponse(400, "bad_request", "user_id is required");
+    return false;
+  }
+  if (!IsValidId(*u)) {
+    *error = ErrorResponse(400, "bad_request", "user_id must be 1-64 characters of [A-Za-z0-9_.-]");
+    return false;
+  }
+  *user = *u;
+  return true;
+}
+
+Response Api::Handle(const Route& route, const HttpRequest& req) {
+  switch (route.endpoint) {
+    case Endpoint::kReserve: return Reserve(route.id, req);
+    case Endpoint::kEventStatus: return EventStatus(route.id);
+    case Endpoint::kPay:
+    case Endpoint::kCancel:
+    case Endpoint::kOrderStatus: return OrderAction(route.endpoint, route.id, req);
+    case Endpoint::kBuyTicket: return BuyTicket(req);
+    case Endpoint::kHealth: return Health();
+    case Endpoint::kMethodNotAllowed: {
+      Response r = ErrorResponse(405, "method_not_allowed");
+      r.allow = route.allow;
+      return r;
+    }
+    case Endpoint::kNotFound: break;
+  }
+  return ErrorResponse(404, "not_found");
+}
+
+Response Api::Reserve(const std::string& event, const HttpRequest& req) {
+  if (!IsValidId(event)) return ErrorResponse(400, "bad_request", "event id must be 1-64 characters of [A-Za-z0-9_.-]");
+  std::string user;
+  Response error;
+  if (!ReadUserId(req, &user, &error)) return error;
+  ReserveResult r = reservations_->Reserve(event, user);
+  using O = ReserveResult::Outcome;
+  switch (r.outcome) {
+    case O::kReserved:
+      return JsonResponse(201, {{"order_id", r.order_id}, {"event", event}, {"user_id", user},
+                                {"node", reservations_->node()}, {"expires_at", r.expires_at_ms / 1000.0}});
+    case O::kSoldOut: return ErrorResponse(409, "sold_out");
+    case O::kLimit:
+      return JsonResponse(429, {{"error", "limit_reached"}, {"order_id", r.order_id}});
+    case O::kNoEvent: return ErrorResponse(404, "no_such_event");
+    case O::kUnavailable: return Unavailable(r.detail);
+    case O::kInternal: break;
+  }
+  return Internal(r.detail);
+}
+
+Response Api::BuyTicket(const HttpRequest& req) {
+  std::string user;
+  if (const std::string* u = req.Param("user_id")) {
+    if (!IsValidId(*u)) return JsonResponse(400, {{"code", -1}, {"msg", "bad user_id"}});
+    user = *u;
+  } else {
+    user = "anon-" + RandomHex(8);  // the seed's benchmark sends no user: each request is a new user
+  }
+  ReserveResult r = reservations_->Reserve(cluster_->default_event, user);
+  using O = ReserveResult::Outcome;
+  switch (r.outcome) {
+    case O::kReserved:
+      return JsonResponse(200, {{"code", 1}, {"msg", "ok"}, {"order_id", r.order_id}, {"user_id", user},
+                                {"node", reservations_->node()}});
+    case O::kSoldOut: return JsonResponse(200, {{"code", -1}, {"msg", "sold out"}});
+    case O::kLimit: return JsonResponse(200, {{"code", -1}, {"msg", "limit reached"}, {"order_id", r.order_id}});
+    case O::kNoEvent: return JsonResponse(200, {{"code", -1}, {"msg", "sold out"}});
+    case O::kUnavailable: return Unavailable(r.detail);
+    case O::kInternal: break;
+  }
+  return Internal(r.detail);
+}
+
+Response Api::EventStatus(const std::string& event) {
+  if (!IsValidId(event)) return ErrorResponse(400, "bad_request", "event id must be 1-64 characters of [A-Za-z0-9_.-]");
+  Orders::EventView v;
+  std::string detail;
+  switch (orders_->GetEvent(event, &v, &detail)) {
+    case OrderOutcome::kOk: {
+      int64_t remaining = v.total > v.sold ? v.total - v.sold : 0;
+      return JsonResponse(200, {{"event", event}, {"total", v.total}, {"sold", v.sold},
+                                {"remaining", remaining}, {"sold_out", remaining == 0}});
+    }
+    case OrderOutcome::kNotFound: return ErrorResponse(404, "no_such_event");
+    case OrderOutcome::kUnavailable: return Unavailable(detail);
+    default: return Internal(detail);
+  }
+}
+
+Response Api::OrderAction(Endpoint e, const std::string& order_id, const HttpRequest& req) {
+  std::string user;
+  Response error;
+  if (!ReadUserId(req, &user, &error)) return error;
+  std::string detail;
+  OrderView view;
+  OrderOutcome o = e == Endpoint::kPay      ? orders_->Pay(order_id, user, &detail)
+                   : e == Endpoint::kCancel ? orders_->Cancel(order_id, user, &detail)
+                                            : orders_->Get(order_id, user, &view, &detail);
+  switch (o) {
+    case OrderOutcome::kOk:
+      if (e == Endpoint::kPay) return JsonResponse(200, {{"order_id", order_id}, {"status", "paid"}});
+      if (e == Endpoint::kCancel) return JsonResponse(200, {{"order_id", order_id}, {"status", "cancelled"}});
+      return JsonResponse(200, {{"order_id", view.order_id}, {"event", view.event}, {"user_id", view.user},
+                                {"node", view.node}, {"status", view.status},
+                                {"reserved_at", view.reserved_at_ms / 1000.0},
+                                {"expires_at", view.expires_at_ms / 1000.0}});
+    case OrderOutcome::kNotFound: return ErrorResponse(404, "no_such_order");
+    case OrderOutcome::kGone: return ErrorResponse(410, "order_closed", "the order expired or was cancelled");
+    case OrderOutcome::kConflict: return ErrorResponse(409, "already_paid");
+    case OrderOutcome::kUnavailable: return Unavailable(detail);
+    case OrderOutcome::kInternal: break;
+  }
+  return Internal(detail);
+}
+
+Response Api::Health() {
+  Status st;
+  Reply r = redis_->Command({"PING"}, &st);
+  if (!st.ok() || r->type == REDIS_REPLY_ERROR) return ErrorResponse(503, "redis_unreachable", st.message());
+  return JsonResponse(200, {{"status", "ok"}, {"node", reservations_->node()}});
+}
+
+}  // namespace seckill

@@ -1,0 +1,42 @@
+// api.h — the public HTTP contract (docs/api.md): validates the parsed
+// request, calls the reservation path or the order actions, and turns every
+// outcome into a status and a JSON body. Never throws; never touches sockets
+// (the FastCGI loop in main.cpp does the I/O). Not thread-safe.
+#pragma once
+#include <string>
+
+#include "common/cluster_config.h"
+#include "fcgi/http_request.h"
+#include "fcgi/orders.h"
+#include "fcgi/reservation.h"
+#include "fcgi/response.h"
+#include "fcgi/router.h"
+
+namespace seckill {
+
+class Api {
+ public:
+  Api(const ClusterConfig* cluster, Reservations* reservations, Orders* orders, RedisClient* redis)
+      : cluster_(cluster), reservations_(reservations), orders_(orders), redis_(redis) {}
+
+  // Answers `req`, whose route is `route`.
+  Response Handle(const Route& route, const HttpRequest& req);
+
+ private:
+  Response Reserve(const std::string& event, const HttpRequest& req);
+  Response BuyTicket(const HttpRequest& req);
+  Response EventStatus(const std::string& event);
+  Response OrderAction(Endpoint e, const std::string& order_id, const HttpRequest& req);
+  Response Health();
+
+  const ClusterConfig* cluster_;
+  Reservations* reservations_;
+  Orders* orders_;
+  RedisClient* redis_;
+};
+
+// Reads the user_id parameter. Returns false (and sets *error) when it is
+// missing or not a valid id.
+bool ReadUserId(const HttpRequest& req, std::string* user, Response* error);
+
+}  // namespace seckill

@@ -1,0 +1,201 @@
+// seckill-worker — a FastCGI worker process of one node pool.
+//
+// Runs under spawn-fcgi (which hands it the listening socket as fd 0) and
+// multiwatch (which forks the pool's processes and respawns any that dies).
+// Shape of the loop (after kcgi's sample-fcgi.c): set up once, then accept,
+// handle, finish, repeat. A request can never kill the process: parsing is
+// bounded, every library error is a value, and handlers catch everything.
+#include <fcgiapp.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <string>
+
+#include <cxxopts.hpp>
+
+#include "common/cluster_config.h"
+#include "common/ids.h"
+#include "common/redis_client.h"
+#include "fcgi/api.h"
+#include "fcgi/http_request.h"
+#include "fcgi/node_counter.h"
+#include "fcgi/orders.h"
+#include "fcgi/reservation.h"
+#include "fcgi/soldout_flag.h"
+
+using namespace seckill;
+
+namespace {
+
+volatile sig_atomic_t g_stop = 0;
+
+void OnTerm(int) {
+  g_stop = 1;
+  FCGX_ShutdownPending();
+}
+
+std::string Param(FCGX_Request* req, const char* name) {
+  const char* v = FCGX_GetParam(name, req->envp);
+  return v ? v : "";
+}
+
+// Reads the request body into *body unless it is too large. Returns the HTTP
+// status to answer at once (413, 400), or 0 to go on.
+int ReadBody(FCGX_Request* req, size_t max_body, std::string* body) {
+  std::string len_text = Param(req, "CONTENT_LENGTH");
+  if (len_text.empty()) return 0;
+  char* end = nullptr;
+  long long len = strtoll(len_text.c_str(), &end, 10);
+  if (*end != '\0' || len < 0) return 400;
+  if (static_cast<unsigned long long>(len) > max_body) return 413;
+  body->resize(static_cast<size_t>(len));
+  int got = len ? FCGX_GetStr(&(*body)[0], static_cast<int>(len), req->in) : 0;
+  if (got != len) return 400;  // the client went away mid-body
+  return 0;
+}
+
+Response HandleOne(FCGX_Request* fr, Api* api, size_t max_body) {
+  std::string body;
+  if (int early = ReadBody(fr, max_body, &body))
+    return ErrorResponse(early, early == 413 ? "body_too_large" : "bad_request");
+  HttpRequest req;
+  Status st = ParseRequest(Param(fr, "REQUEST_METHOD"), Param(fr, "REQUEST_URI"), Param(fr, "CONTENT_TYPE"), body, &req);
+  if (!st.ok()) {
+    if (st.message() == "unsupported media type")
+      return ErrorResponse(415, "unsupported_media_type", "send application/x-www-form-urlencoded");
+    return ErrorResponse(400, "bad_request", st.message());
+  }
+  return api->Handle(MatchRoute(req.method, req.path), req);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  cxxopts::Options opts("seckill-worker",
+                        "FastCGI worker of a flash-sale node pool: reserves tickets against the node's\n"
+                        "SQLite counter, then the global stock in Redis. Run it under spawn-fcgi and multiwatch.");
+  opts.add_options()
+      ("node", "this node's name (a [node NAME] of the cluster config)", cxxopts::value<std::string>())
+      ("cluster", "cluster config file", cxxopts::value<std::string>()->default_value("etc/cluster.conf"))
+      ("redis", "Redis address: unix:/path/to/sock or host:port", cxxopts::value<std::string>()->default_value("127.0.0.1:6379"))
+      ("redis-password-file", "file holding the Redis password (or user:password for an ACL user)", cxxopts::value<std::string>()->default_value(""))
+      ("redis-timeout-ms", "Redis connect and command timeout", cxxopts::value<int>()->default_value("1000"))
+      ("sqlite", "the node counter's SQLite file, shared by the node's processes", cxxopts::value<std::string>())
+      ("sqlite-busy-ms", "longest wait for the node counter's lock before answering 503", cxxopts::value<int>()->default_value("100"))
+      ("soldout-dir", "directory of this host's sold-out flags (tested by nginx)", cxxopts::value<std::string>())
+      ("watch-ms", "how often the sold-out flags are re-checked against Redis", cxxopts::value<int>()->default_value("200"))
+      ("log", "append log lines to this file instead of stderr", cxxopts::value<std::string>()->default_value(""))
+      ("h,help", "show this help");
+  std::string node, cluster_path, sqlite_path, soldout_dir, log_path, password_file;
+  RedisAddress redis_addr;
+  int redis_timeout = 1000, busy_ms = 100, watch_ms = 200;
+  try {
+    auto args = opts.parse(argc, argv);
+    if (args.count("help")) {
+      printf("%s\n", opts.help().c_str());
+      return 0;
+    }
+    for (const char* required : {"node", "sqlite", "soldout-dir"}) {
+      if (!args.count(required)) {
+        fprintf(stderr, "seckill-worker: --%s is required (see --help)\n", required);
+        return 2;
+      }
+    }
+    node = args["node"].as<std::string>();
+    cluster_path = args["cluster"].as<std::string>();
+    sqlite_path = args["sqlite"].as<std::string>();
+    soldout_dir = args["soldout-dir"].as<std::string>();
+    log_path = args["log"].as<std::string>();
+    password_file = args["redis-password-file"].as<std::string>();
+    redis_timeout = args["redis-timeout-ms"].as<int>();
+    busy_ms = args["sqlite-busy-ms"].as<int>();
+    watch_ms = args["watch-ms"].as<int>();
+    Status st = RedisAddress::Parse(args["redis"].as<std::string>(), &redis_addr);
+    if (!st.ok()) {
+      fprintf(stderr, "seckill-worker: %s\n", st.message().c_str());
+      return 2;
+    }
+  } catch (const std::exception& e) {
+    fprintf(stderr, "seckill-worker: %s (see --help)\n", e.what());
+    return 2;
+  }
+
+  if (!log_path.empty()) {
+    int fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+    if (fd < 0 || dup2(fd, STDERR_FILENO) < 0) {
+      fprintf(stderr, "seckill-worker: cannot open log %s: %s\n", log_path.c_str(), strerror(errno));
+      return 2;
+    }
+    close(fd);
+  }
+  setvbuf(stderr, nullptr, _IOLBF, 0);
+
+  ClusterConfig cluster;
+  Status st = ClusterConfig::Load(cluster_path, &cluster);
+  if (!st.ok()) {
+    fprintf(stderr, "seckill-worker: %s\n", st.message().c_str());
+    return 2;
+  }
+  if (!IsValidId(node) || !cluster.Find(node)) {
+    fprintf(stderr, "seckill-worker: node '%s' is not in %s\n", node.c_str(), cluster_path.c_str());
+    return 2;
+  }
+  if (!password_file.empty()) {
+    std::ifstream in(password_file);
+    if (!std::getline(in, redis_addr.password)) {
+      fprintf(stderr, "seckill-worker: cannot read %s\n", password_file.c_str());
+      return 2;
+    }
+  }
+  NodeCounter counter;
+  st = counter.Open(sqlite_path, busy_ms);
+  if (!st.ok()) {
+    fprintf(stderr, "seckill-worker: %s\n", st.message().c_str());
+    return 2;
+  }
+
+  RedisClient redis(redis_addr, redis_timeout);
+  SoldOutFlags flags(soldout_dir);
+  flags.StartWatcher(redis_addr, watch_ms);
+  Reservations reservations(&cluster, node, &redis, &counter, &flags);
+  Orders orders(&redis, &flags);
+  Api api(&cluster, &reservations, &orders, &redis);
+
+  struct sigaction sa = {};
+  sa.sa_handler = OnTerm;  // no SA_RESTART: accept() returns so the loop can end
+  sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGINT, &sa, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  if (FCGX_Init() != 0) {
+    fprintf(stderr, "seckill-worker: FCGX_Init failed\n");
+    return 1;
+  }
+  FCGX_Request fr;
+  FCGX_InitRequest(&fr, 0, 0);
+  fprintf(stderr, "seckill-worker %d: node %s serving (redis %s, counter %s)\n", getpid(), node.c_str(),
+          redis_addr.ToString().c_str(), sqlite_path.c_str());
+  const size_t max_body = static_cast<size_t>(cluster.max_body_bytes);
+  while (!g_stop && FCGX_Accept_r(&fr) >= 0) {
+    Response resp;
+    try {
+      resp = HandleOne(&fr, &api, max_body);
+    } catch (const std::exception& e) {
+      fprintf(stderr, "seckill-worker %d: request failed: %s\n", getpid(), e.what());
+      resp = ErrorResponse(500, "internal");
+    }
+    std::string out = resp.Serialize(node);
+    FCGX_PutStr(out.data(), static_cast<int>(out.size()), fr.out);
+    FCGX_Finish_r(&fr);
+  }
+  if (g_stop) {
+    fprintf(stderr, "seckill-worker %d: shutting down on signal\n", getpid());
+    return 0;
+  }
+  fprintf(stderr, "seckill-worker %d: accept failed, exiting (not run under spawn-fcgi?)\n", getpid());
+  return 1;
+}

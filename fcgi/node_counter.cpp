@@ -1,0 +1,108 @@
+#include "fcgi/node_counter.h"
+
+#include <time.h>
+
+#include "common/clock.h"
+
+namespace seckill {
+namespace {
+
+// A busy handler that polls every 50 µs instead of SQLite's default sleeps of
+// 1, 2, 5 … ms: takes hold the lock for microseconds, so a short poll keeps
+// the latency of a contended take low. Gives up after busy_ms.
+int BusyPoll(void* arg, int count) {
+  static thread_local int64_t deadline;
+  int busy_ms = *static_cast<int*>(arg);
+  if (count == 0) deadline = MonoMillis() + busy_ms;
+  if (MonoMillis() >= deadline) return 0;
+  struct timespec ts = {0, 50 * 1000};
+  nanosleep(&ts, nullptr);
+  return 1;
+}
+
+}  // namespace
+
+NodeCounter::~NodeCounter() {
+  for (sqlite3_stmt* st : {ensure_, take_, give_back_, see_returned_, get_}) sqlite3_finalize(st);
+  if (db_) sqlite3_close(db_);
+}
+
+Status NodeCounter::Open(const std::string& path, int busy_ms) {
+  busy_ms_ = busy_ms;
+  if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
+    return Status::Unavailable("sqlite " + path + ": " + (db_ ? sqlite3_errmsg(db_) : "out of memory"));
+  }
+  sqlite3_busy_handler(db_, BusyPoll, &busy_ms_);
+  const char* setup =
+      "PRAGMA journal_mode=WAL;"
+      "PRAGMA synchronous=NORMAL;"
+      "CREATE TABLE IF NOT EXISTS counter("
+      "  event TEXT PRIMARY KEY,"
+      "  allotment INTEGER NOT NULL,"
+      "  taken INTEGER NOT NULL DEFAULT 0,"
+      "  returned INTEGER NOT NULL DEFAULT 0)";
+  char* err = nullptr;
+  if (sqlite3_exec(db_, setup, nullptr, nullptr, &err) != SQLITE_OK) {
+    Status st = Status::Unavailable("sqlite " + path + ": " + (err ? err : "setup failed"));
+    sqlite3_free(err);
+    return st;
+  }
+  struct { sqlite3_stmt** st; const char* sql; } stmts[] = {
+      {&ensure_, "INSERT OR IGNORE INTO counter(event, allotment) VALUES(?1, ?2)"},
+      {&take_, "UPDATE counter SET taken = taken + 1 WHERE event = ?1 AND taken < allotment + returned"},
+      {&give_back_, "UPDATE counter SET taken = taken - 1 WHERE event = ?1 AND taken > 0"},
+      {&see_returned_, "UPDATE counter SET returned = ?2 WHERE event = ?1 AND returned < ?2"},
+      {&get_, "SELECT allotment, taken, returned FROM counter WHERE event = ?1"},
+  };
+  for (auto& s : stmts) {
+    if (sqlite3_prepare_v3(db_, s.sql, -1, SQLITE_PREPARE_PERSISTENT, s.st, nullptr) != SQLITE_OK)
+      return Status::Internal(std::string("sqlite prepare: ") + sqlite3_errmsg(db_));
+  }
+  return Status::Ok();
+}
+
+Status NodeCounter::Step(sqlite3_stmt* st, const char* what) {
+  int rc = sqlite3_step(st);
+  sqlite3_reset(st);
+  if (rc == SQLITE_DONE || rc == SQLITE_ROW) return Status::Ok();
+  return Status::Unavailable(std::string("sqlite ") + what + ": " + sqlite3_errstr(rc));
+}
+
+Status NodeCounter::Ensure(const std::string& event, int64_t allotment) {
+  sqlite3_bind_text(ensure_, 1, event.data(), static_cast<int>(event.size()), SQLITE_STATIC);
+  sqlite3_bind_int64(ensure_, 2, allotment);
+  return Step(ensure_, "ensure");
+}
+
+NodeCounter::Take NodeCounter::TakeOne(const std::string& event) {
+  sqlite3_bind_text(take_, 1, event.data(), static_cast<int>(event.size()), SQLITE_STATIC);
+  if (!Step(take_, "take").ok()) return Take::kBusy;
+  return sqlite3_changes(db_) == 1 ? Take::kTaken : Take::kExhausted;
+}
+
+Status NodeCounter::GiveBack(const std::string& event) {
+  sqlite3_bind_text(give_back_, 1, event.data(), static_cast<int>(event.size()), SQLITE_STATIC);
+  return Step(give_back_, "give back");
+}
+
+Status NodeCounter::SeeReturned(const std::string& event, int64_t returned) {
+  sqlite3_bind_text(see_returned_, 1, event.data(), static_cast<int>(event.size()), SQLITE_STATIC);
+  sqlite3_bind_int64(see_returned_, 2, returned);
+  return Step(see_returned_, "see returned");
+}
+
+Status NodeCounter::Get(const std::string& event, Row* row) {
+  sqlite3_bind_text(get_, 1, event.data(), static_cast<int>(event.size()), SQLITE_STATIC);
+  int rc = sqlite3_step(get_);
+  if (rc == SQLITE_ROW) {
+    row->allotment = sqlite3_column_int64(get_, 0);
+    row->taken = sqlite3_column_int64(get_, 1);
+    row->returned = sqlite3_column_int64(get_, 2);
+  }
+  sqlite3_reset(get_);
+  if (rc == SQLITE_ROW) return Status::Ok();
+  if (rc == SQLITE_DONE) return Status::NotFound("node has no counter for " + event);
+  return Status::Unavailable(std::string("sqlite get: ") + sqlite3_errstr(rc));
+}
+
+}  // namespace seckill

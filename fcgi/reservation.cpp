@@ -1,0 +1,131 @@
+#include "fcgi/reservation.h"
+
+#include "common/clock.h"
+#include "common/ids.h"
+#include "common/keys.h"
+
+namespace seckill {
+namespace {
+
+int64_t IntAt(const redisReply* r, size_t i) {
+  if (r->type != REDIS_REPLY_ARRAY || i >= r->elements) return 0;
+  const redisReply* e = r->element[i];
+  if (e->type == REDIS_REPLY_INTEGER) return e->integer;
+  if (e->type == REDIS_REPLY_STRING) return atoll(e->str);
+  return 0;
+}
+
+std::string StrAt(const redisReply* r, size_t i) {
+  if (r->type != REDIS_REPLY_ARRAY || i >= r->elements || r->element[i]->type != REDIS_REPLY_STRING) return "";
+  return std::string(r->element[i]->str, r->element[i]->len);
+}
+
+}  // namespace
+
+Status Reservations::Lookup(const std::string& event, EventInfo** info) {
+  auto it = events_.find(event);
+  if (it != events_.end()) {
+    *info = &it->second;
+    return Status::Ok();
+  }
+  Status st;
+  Reply r = redis_->Command({"HGET", EventKeys(event).meta, "total"}, &st);
+  if (!st.ok()) return st;
+  if (r->type != REDIS_REPLY_STRING) return Status::NotFound("no event " + event);
+  int64_t total = atoll(r->str);
+  st = counter_->Ensure(event, cluster_->Allotment(node_, total));
+  if (!st.ok()) return st;
+  if (events_.size() > 10000) events_.clear();  // bound the cache; it refills itself
+  *info = &events_[event];
+  return Status::Ok();
+}
+
+void Reservations::NoteReturned(const std::string& event, EventInfo* info, int64_t returned) {
+  if (returned <= info->returned_seen) return;
+  if (counter_->SeeReturned(event, returned).ok()) info->returned_seen = returned;
+}
+
+void Reservations::RaiseSoldOut(const std::string& event) {
+  flags_->Raise(event);
+  // Tickets may have come back between Redis's answer and the flag: look again.
+  bool has_stock = false, exists = true;
+  if (!ReadHasStock(redis_, event, &has_stock, &exists).ok() || has_stock || !exists) flags_->Lower(event);
+}
+
+bool Reservations::Refresh(const std::string& event, EventInfo* info) {
+  int64_t now = MonoMillis();
+  if (now < info->next_refresh_ms) return false;
+  info->next_refresh_ms = now + kRefreshMs;
+  Status st;
+  Reply r = redis_->Command({"HMGET", EventKeys(event).meta, "total", "sold", "returned:" + node_}, &st);
+  if (!st.ok() || r->type != REDIS_REPLY_ARRAY || r->elements != 3) return false;
+  if (IntAt(r.get(), 1) >= IntAt(r.get(), 0)) RaiseSoldOut(event);
+  int64_t before = info->returned_seen;
+  NoteReturned(event, info, IntAt(r.get(), 2));
+  return info->returned_seen > before;
+}
+
+ReserveResult Reservations::Reserve(const std::string& event, const std::string& user) {
+  using O = ReserveResult::Outcome;
+  ReserveResult res;
+  EventInfo* info = nullptr;
+  Status st = Lookup(event, &info);
+  if (!st.ok()) {
+    res.outcome = st.code() == Status::Code::kNotFound ? O::kNoEvent : O::kUnavailable;
+    res.detail = st.message();
+    return res;
+  }
+
+  // Step 1: the node's allotment.
+  NodeCounter::Take take = counter_->TakeOne(event);
+  if (take == NodeCounter::Take::kExhausted && Refresh(event, info)) take = counter_->TakeOne(event);
+  if (take == NodeCounter::Take::kBusy) {
+    res.outcome = O::kUnavailable;
+    res.detail = "node counter busy";
+    return res;
+  }
+  if (take == NodeCounter::Take::kExhausted) {
+    res.outcome = O::kSoldOut;
+    return res;
+  }
+
+  // Step 2: the global stock.
+  EventKeys keys(event);
+  std::string order_id = NewOrderId(event);
+  Reply r = redis_->Script("reserve", {keys.meta, keys.users, keys.expiry, keys.log, keys.Order(order_id)},
+                           {user, order_id, node_}, &st);
+  int64_t code = st.ok() && r->type == REDIS_REPLY_ARRAY && r->elements >= 1 ? IntAt(r.get(), 0) : -100;
+  if (code != 1) counter_->GiveBack(event);
+  switch (code) {
+    case 1:
+      NoteReturned(event, info, IntAt(r.get(), 2));
+      res.outcome = O::kReserved;
+      res.order_id = std::move(order_id);
+      res.expires_at_ms = IntAt(r.get(), 1);
+      return res;
+    case 0:
+      NoteReturned(event, info, IntAt(r.get(), 1));
+      RaiseSoldOut(event);
+      res.outcome = O::kSoldOut;
+      return res;
+    case -1:
+      res.outcome = O::kLimit;
+      res.order_id = StrAt(r.get(), 1);
+      return res;
+    case -2:
+      events_.erase(event);
+      res.outcome = O::kNoEvent;
+      return res;
+    default:
+      if (!st.ok()) {
+        res.outcome = O::kUnavailable;
+        res.detail = st.message();
+      } else {
+        res.outcome = O::kInternal;
+        res.detail = r->type == REDIS_REPLY_ERROR ? std::string(r->str, r->len) : "unexpected reserve reply";
+      }
+      return res;
+  }
+}
+
+}  // namespace seckill

@@ -1,0 +1,76 @@
+// reservation.h — the reservation path: node counter first, then Redis.
+//
+//   1. take one ticket of the node's allotment (NodeCounter, SQLite);
+//      used up → "sold out" without asking Redis (the allotment is re-read
+//      from Redis at most every kRefreshMs, to learn of released tickets);
+//   2. reserve.lua in Redis (EVALSHA): stock, per-user limit, the order, the
+//      expiry index and the stream entry, atomically;
+//   3. anything but success gives the local ticket back; "sold out" from
+//      Redis raises the front's sold-out flag (soldout_flag.h).
+// Only when both steps succeed does the user get a reservation.
+//
+// One Reservations per process; not thread-safe (it owns per-process caches
+// and uses the process's RedisClient and NodeCounter).
+#pragma once
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+
+#include "common/cluster_config.h"
+#include "common/redis_client.h"
+#include "fcgi/node_counter.h"
+#include "fcgi/soldout_flag.h"
+
+namespace seckill {
+
+struct ReserveResult {
+  enum class Outcome {
+    kReserved,     // order_id and expires_at_ms are set
+    kSoldOut,      // no stock left (globally, or in this node's allotment)
+    kLimit,        // the user already holds the per-user limit; order_id is one of theirs
+    kNoEvent,      // no such event
+    kUnavailable,  // Redis unreachable, or the node counter locked: try again
+    kInternal,     // an unexpected reply (logged)
+  };
+  Outcome outcome = Outcome::kInternal;
+  std::string order_id;
+  int64_t expires_at_ms = 0;
+  std::string detail;  // why, for kUnavailable / kInternal
+};
+
+class Reservations {
+ public:
+  static constexpr int64_t kRefreshMs = 200;
+
+  Reservations(const ClusterConfig* cluster, std::string node, RedisClient* redis,
+               NodeCounter* counter, const SoldOutFlags* flags)
+      : cluster_(cluster), node_(std::move(node)), redis_(redis), counter_(counter), flags_(flags) {}
+
+  // REQUIRES: IsValidId(event) && IsValidId(user).
+  ReserveResult Reserve(const std::string& event, const std::string& user);
+
+  const std::string& node() const { return node_; }
+
+ private:
+  struct EventInfo {
+    int64_t returned_seen = 0;    // largest returned:<node> written to the counter
+    int64_t next_refresh_ms = 0;  // when an exhausted allotment may ask Redis again
+  };
+  // Finds the event in the cache, or reads it from Redis and creates the
+  // node's counter row. NotFound for an unknown event.
+  Status Lookup(const std::string& event, EventInfo** info);
+  // Re-reads the stock and this node's returned count; raises the sold-out
+  // flag when the stock is gone. Returns true when the counter was raised.
+  bool Refresh(const std::string& event, EventInfo* info);
+  void NoteReturned(const std::string& event, EventInfo* info, int64_t returned);
+  void RaiseSoldOut(const std::string& event);
+
+  const ClusterConfig* cluster_;
+  std::string node_;
+  RedisClient* redis_;
+  NodeCounter* counter_;
+  const SoldOutFlags* flags_;
+  std::unordered_map<std::string, EventInfo> events_;
+};
+
+}  // namespace seckill

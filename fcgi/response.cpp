@@ -1,0 +1,58 @@
+#include "fcgi/response.h"
+
+namespace seckill {
+
+const char* StatusText(int status) {
+  switch (status) {
+    case 200: return "OK";
+    case 201: return "Created";
+    case 400: return "Bad Request";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 409: return "Conflict";
+    case 410: return "Gone";
+    case 411: return "Length Required";
+    case 413: return "Payload Too Large";
+    case 415: return "Unsupported Media Type";
+    case 429: return "Too Many Requests";
+    case 500: return "Internal Server Error";
+    case 503: return "Service Unavailable";
+  }
+  return "Unknown";
+}
+
+std::string Response::Serialize(const std::string& node) const {
+  std::string out;
+  out.reserve(160 + body.size());
+  out += "Status: ";
+  out += std::to_string(status);
+  out += ' ';
+  out += StatusText(status);
+  out += "\r\nContent-Type: application/json\r\nCache-Control: no-store\r\nX-Node: ";
+  out += node;
+  if (!allow.empty()) {
+    out += "\r\nAllow: ";
+    out += allow;
+  }
+  out += "\r\nContent-Length: ";
+  out += std::to_string(body.size());
+  out += "\r\n\r\n";
+  out += body;
+  return out;
+}
+
+Response JsonResponse(int status, const nlohmann::json& json) {
+  Response r;
+  r.status = status;
+  r.body = json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  r.body.push_back('\n');
+  return r;
+}
+
+Response ErrorResponse(int status, const char* code, const std::string& message) {
+  nlohmann::json j = {{"error", code}};
+  if (!message.empty()) j["message"] = message;
+  return JsonResponse(status, j);
+}
+
+}  // namespace seckill

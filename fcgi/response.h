@@ -1,0 +1,30 @@
+// response.h — a worker's answer: an HTTP status and a JSON body. Pure.
+// Serialize() makes the CGI-style header block libfcgi sends to nginx. Every
+// answer carries Content-Type: application/json, Cache-Control: no-store and
+// the X-Node header naming the node that answered.
+#pragma once
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace seckill {
+
+struct Response {
+  int status = 200;
+  std::string body;   // JSON text
+  std::string allow;  // the Allow header, for 405
+
+  // Returns the complete FastCGI stdout: headers, blank line, body.
+  std::string Serialize(const std::string& node) const;
+};
+
+// Returns a response with `status` and `json` dumped as valid UTF-8 JSON
+// (invalid bytes in strings are replaced, so any input makes valid JSON).
+Response JsonResponse(int status, const nlohmann::json& json);
+
+// Returns {"error": code, "message": message} with `status`.
+Response ErrorResponse(int status, const char* code, const std::string& message = "");
+
+const char* StatusText(int status);
+
+}  // namespace seckill

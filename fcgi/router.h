@@ -1,0 +1,32 @@
+// router.h — maps (method, path) to an endpoint of the public API
+// (docs/api.md). Pure; no allocation beyond the captured id.
+#pragma once
+#include <string>
+#include <string_view>
+
+namespace seckill {
+
+enum class Endpoint {
+  kNotFound,          // no such path
+  kMethodNotAllowed,  // the path exists, not with this method
+  kReserve,           // POST /api/events/{event}/reservations
+  kEventStatus,       // GET  /api/events/{event}
+  kPay,               // POST /api/orders/{order}/payment
+  kCancel,            // POST /api/orders/{order}/cancellation
+  kOrderStatus,       // GET  /api/orders/{order}
+  kBuyTicket,         // GET|POST /buy/ticket (the seed article's endpoint)
+  kHealth,            // GET  /healthz
+};
+
+struct Route {
+  Endpoint endpoint = Endpoint::kNotFound;
+  std::string id;      // the {event} or {order} segment, not yet validated
+  const char* allow;   // the Allow header for kMethodNotAllowed
+};
+
+Route MatchRoute(std::string_view method, std::string_view path);
+
+// A short name of the endpoint, for logs and metrics ("reserve", …).
+const char* EndpointName(Endpoint e);
+
+}  // namespace seckill

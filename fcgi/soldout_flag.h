@@ -1,0 +1,48 @@
+// soldout_flag.h — a front's memory that an event is sold out: one empty file
+// per event in a directory that nginx tests with `if (-f …)`, so once an event
+// is sold out nginx answers 409 itself, with no FastCGI round trip, no SQLite
+// and no Redis.
+//
+// The protocol that keeps the flag from outliving the stock:
+//   1. a worker that gets "sold out" from Redis raises the flag, then reads the
+//      stock again and lowers the flag if tickets came back meanwhile;
+//   2. whoever releases tickets raises the stock in Redis first (Lua), and the
+//      flag is lowered after: on the worker's own host at once, and on every
+//      host by the watcher thread (StartWatcher), which reads the stock of each
+//      flagged event every interval and lowers the flags of events with stock.
+// The directory is per host (var/run/soldout); nothing is shared between hosts.
+// Functions are safe to call from any process or thread.
+#pragma once
+#include <string>
+
+#include "common/redis_client.h"
+
+namespace seckill {
+
+class SoldOutFlags {
+ public:
+  explicit SoldOutFlags(std::string dir) : dir_(std::move(dir)) {}
+
+  void Raise(const std::string& event) const;
+  void Lower(const std::string& event) const;
+  bool IsRaised(const std::string& event) const;
+  const std::string& dir() const { return dir_; }
+
+  // Lowers the flag of every flagged event that has stock again (or no longer
+  // exists) according to `redis`. Returns the number of flags lowered.
+  int Sweep(RedisClient* redis) const;
+
+  // Starts a detached thread that calls Sweep every `interval_ms`, with its
+  // own Redis connection to `address`.
+  void StartWatcher(const RedisAddress& address, int interval_ms) const;
+
+ private:
+  std::string Path(const std::string& event) const { return dir_ + "/" + event; }
+  std::string dir_;
+};
+
+// Returns true when the event has stock (sold < total) according to `redis`.
+// Sets *exists to false for an unknown event. Unavailable on Redis errors.
+Status ReadHasStock(RedisClient* redis, const std::string& event, bool* has_stock, bool* exists);
+
+}  // namespace seckill

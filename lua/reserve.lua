@@ -1,0 +1,38 @@
+-- reserve.lua — reserve one ticket of an event for a user, atomically.
+-- KEYS: 1 meta, 2 users, 3 exp, 4 log, 5 the new order's hash
+-- ARGV: 1 user, 2 order id (fresh, random), 3 node
+-- Returns {1, expires_at_ms, returned}  reserved
+--         {0, returned}                 sold out (sold >= total)
+--         {-1, held_order_id, returned} the user already holds `limit` tickets
+--         {-2}                          no such event
+-- `returned` is how many tickets this node sold that were later released:
+-- the node may sell that many beyond its allotment (fcgi/node_counter.h).
+local m = redis.call('HMGET', KEYS[1], 'total', 'sold', 'limit', 'window', 'returned:' .. ARGV[3])
+if not m[1] then return {-2} end
+local total, sold = tonumber(m[1]), tonumber(m[2])
+local limit, window = tonumber(m[3]), tonumber(m[4])
+local returned = tonumber(m[5] or '0')
+
+local held = redis.call('HGET', KEYS[2], ARGV[1])
+if held then
+  local n, first = 0, nil
+  for o in string.gmatch(held, '%S+') do
+    n = n + 1
+    first = first or o
+  end
+  if n >= limit then return {-1, first, returned} end
+end
+-- The stock check: strictly sold < total (the seed article compared the other
+-- way round and sold one ticket too many).
+if sold >= total then return {0, returned} end
+
+local now = now_ms()
+local expires = now + window * 1000
+redis.call('HINCRBY', KEYS[1], 'sold', 1)
+redis.call('HSET', KEYS[2], ARGV[1], held and (held .. ' ' .. ARGV[2]) or ARGV[2])
+redis.call('HSET', KEYS[5], 'user', ARGV[1], 'node', ARGV[3], 'status', 'reserved',
+           'reserved_at', now, 'expires_at', expires)
+redis.call('ZADD', KEYS[3], expires, ARGV[2])
+redis.call('XADD', KEYS[4], '*', 't', 'reserved', 'o', ARGV[2], 'u', ARGV[1], 'n', ARGV[3],
+           'at', now, 'exp', expires)
+return {1, expires, returned}

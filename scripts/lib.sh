@@ -1,0 +1,59 @@
+# lib.sh — paths and helpers shared by the scripts. Source it; it sets:
+#   ROOT    the checkout;  BUILD  its build dir (build/ unless $BUILD)
+#   VAR     the local stack's state (var/ unless $SECKILL_VAR)
+#   PORT, ADMIN_PORT, MYSQL_PORT   loopback ports (SECKILL_PORT, …)
+#   CLUSTER the cluster config (etc/cluster.conf unless $SECKILL_CLUSTER)
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=${BUILD:-build}
+case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
+VAR=${SECKILL_VAR:-$ROOT/var}
+mkdir -p "$VAR"
+VAR=$(cd "$VAR" && pwd)
+PORT=${SECKILL_PORT:-8080}
+ADMIN_PORT=${SECKILL_ADMIN_PORT:-8081}
+MYSQL_PORT=${SECKILL_MYSQL_PORT:-3307}
+CLUSTER=${SECKILL_CLUSTER:-$ROOT/etc/cluster.conf}
+APPENDFSYNC=${SECKILL_APPENDFSYNC:-everysec}
+REDIS_SOCK=$VAR/run/redis.sock
+MYSQL_SOCK=$VAR/run/mysqld.sock
+BASE_URL=http://127.0.0.1:$PORT
+ADMIN_URL=http://127.0.0.1:$ADMIN_PORT
+
+die() { echo "$(basename "$0"): $*" >&2; exit 1; }
+say() { echo "==> $*"; }
+
+# pid_alive FILE: true when FILE holds the pid of a live process.
+pid_alive() { [ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+# port_taken PORT: true when something listens on 127.0.0.1:PORT.
+port_taken() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# wait_for SECONDS WHAT CMD...: retries CMD every 0.1 s; dies after SECONDS.
+wait_for() {
+  local secs=$1 what=$2; shift 2
+  local i
+  for ((i = 0; i < secs * 10; i++)); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
+  die "timed out after ${secs}s waiting for $what"
+}
+
+# stop_pid FILE NAME [SECONDS]: TERM the process in FILE, wait, then KILL.
+stop_pid() {
+  local file=$1 name=$2 secs=${3:-10} pid i
+  pid_alive "$file" || { rm -f "$file"; return 0; }
+  pid=$(cat "$file")
+  kill -TERM "$pid" 2>/dev/null
+  for ((i = 0; i < secs * 10; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  if kill -0 "$pid" 2>/dev/null; then
+    echo "$name (pid $pid) did not stop in ${secs}s: killing it" >&2
+    kill -KILL "$pid" 2>/dev/null
+  fi
+  rm -f "$file"
+}
+
+redis_cli() { redis-cli -s "$REDIS_SOCK" -a "$(cat "$VAR/secrets/redis.pass")" --no-auth-warning "$@"; }
+mysql_root() { mariadb --no-defaults -S "$MYSQL_SOCK" -u root "$@"; }
+# mysql_as USER [args]: the mysql client as an application user (over TCP).
+mysql_as() {
+  local user=$1; shift
+  mariadb --no-defaults -h 127.0.0.1 -P "$MYSQL_PORT" -u "$user" -p"$(cat "$VAR/secrets/mysql-$user.pass")" seckill "$@"
+}
