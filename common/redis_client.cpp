@@ -2,11 +2,23 @@
 
 #include <sys/time.h>
 
+#include <cerrno>
 #include <cstring>
 
 #include "common/lua_scripts.h"
 
 namespace seckill {
+namespace {
+
+// Errors a server gives while it cannot serve for now: loading its data,
+// running a long script, failing over. They mean "unavailable", not a bug.
+bool IsTransientError(const char* msg) {
+  for (const char* p : {"LOADING", "BUSY", "MASTERDOWN", "TRYAGAIN", "CLUSTERDOWN"})
+    if (strncmp(msg, p, strlen(p)) == 0) return true;
+  return false;
+}
+
+}  // namespace
 
 Status RedisAddress::Parse(const std::string& text, RedisAddress* out) {
   RedisAddress a;
@@ -91,13 +103,30 @@ Reply RedisClient::Raw(const std::vector<std::string>& argv, Status* status) {
     l[i] = argv[i].size();
   }
   round_trips_++;
+  errno = 0;
   auto* r = static_cast<redisReply*>(redisCommandArgv(ctx_, static_cast<int>(argv.size()), a, l));
+  if (!r && ctx_->err == REDIS_ERR_IO && errno == EPIPE && !retried_) {
+    // The server closed this connection before we wrote (a Redis restart
+    // while we were idle): the command was not delivered, so send it once
+    // more on a fresh connection. Any other I/O error may have come after
+    // the server ran the command, and is not retried.
+    Drop();
+    retried_ = true;
+    Reply again = Command(argv, status);
+    retried_ = false;
+    return again;
+  }
   if (!r) {
     *status = Status::Unavailable("redis " + address_.ToString() + ": " + (ctx_->errstr[0] ? ctx_->errstr : "connection lost"));
     Drop();
     return nullptr;
   }
   *status = Status::Ok();
+  if (r->type == REDIS_REPLY_ERROR && IsTransientError(r->str)) {
+    *status = Status::Unavailable("redis " + address_.ToString() + ": " + std::string(r->str, r->len));
+    freeReplyObject(r);
+    return nullptr;
+  }
   return Reply(r);
 }
 

@@ -66,6 +66,7 @@ class RedisClient {
   redisContext* ctx_ = nullptr;
   std::vector<std::pair<std::string, std::string>> shas_;  // name -> sha1, this server
   uint64_t round_trips_ = 0;
+  bool retried_ = false;  // inside the one retry after EPIPE
 };
 
 }  // namespace seckill

@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# reservation_test — the reservation path through the real stack (nginx,
+# spawn-fcgi pools, SQLite node counters, Redis):
+#   - 2,000 concurrent users race for 100 tickets
+#   - 16 concurrent double-clicks by one user
+#   - pool shares over 5,000 reservations against weights 1:2:3:4
+#   - a whole pool SIGKILLed mid-sale
+#   - a restarted worker carries on from its node's count
+#   - Redis stopped and started again
+#   - the order endpoints: payment, cancellation, owner checks
+. "$(dirname "$0")/../lib.sh"
+start_stack redis pools nginx
+T=$(mktemp -d)
+
+# --- 2,000 users, 100 tickets -------------------------------------------------
+create_event race 100
+for i in $(seq 1 2000); do echo "POST /api/events/race/reservations user_id=racer$i"; done | race 200 "$T/race"
+check_eq "2000 users for 100 tickets: exactly 100 answered 201" 100 "$(grep -c ' 201$' "$T/race/results")"
+check_eq "every other answer is 409" 1900 "$(grep -c ' 409$' "$T/race/results")"
+ids=$(grep ' 201$' "$T/race/results" | while read -r n s; do jq -r .order_id "$T/race/$n"; done | sort -u | wc -l)
+check_eq "the 100 order ids are distinct" 100 "$ids"
+check_eq "Redis sold = 100" 100 "$(redis_cli hget 'ev:{race}' sold)"
+check_eq "Redis holds 100 orders in the stream" 100 "$(redis_cli xlen 'ev:{race}:log')"
+http GET /api/events/race
+check_eq "GET event says sold out" '{"event":"race","remaining":0,"sold":100,"sold_out":true,"total":100}' "$BODY"
+check "the sold-out flag is raised for nginx" test -f "$VAR/run/soldout/race"
+http POST /api/events/race/reservations user_id=late
+check_eq "after sold out nginx answers 409" "409 {\"error\":\"sold_out\"}" "$STATUS $BODY"
+
+# --- one user, 16 double-clicks -------------------------------------------------
+create_event clicks 50
+for i in $(seq 1 16); do echo "POST /api/events/clicks/reservations user_id=clicker"; done | race 16 "$T/clicks"
+check_eq "16 concurrent clicks by one user: one 201" 1 "$(grep -c ' 201$' "$T/clicks/results")"
+check_eq "the other 15 are 429" 15 "$(grep -c ' 429$' "$T/clicks/results")"
+held=$(grep ' 429$' "$T/clicks/results" | head -1 | { read -r n s; jq -r .order_id "$T/clicks/$n"; })
+won=$(grep ' 201$' "$T/clicks/results" | { read -r n s; jq -r .order_id "$T/clicks/$n"; })
+check_eq "a 429 names the order the user holds" "$won" "$held"
+
+# --- shares against weights ------------------------------------------------------
+create_event shares 100000
+for i in $(seq 1 5000); do echo "POST /api/events/shares/reservations user_id=s$i"; done | race 100 "$T/shares"
+check_eq "5000 reservations all succeed" 5000 "$(grep -c ' 201$' "$T/shares/results")"
+for n in 1 2 3 4; do
+  got=$(cat "$T"/shares/[0-9]* | grep -o "\"node\":\"n$n\"" | wc -l)
+  want=$((5000 * n / 10))
+  lo=$((want * 95 / 100)); hi=$((want * 105 / 100))
+  if [ "$got" -ge "$lo" ] && [ "$got" -le "$hi" ]; then ok "node n$n sold $got, share $n/10 of 5000 within 5 %"
+  else not_ok "node n$n share" "sold $got, want $lo..$hi"; fi
+done
+
+# --- a whole pool killed mid-sale ------------------------------------------------
+create_event killpool 1000
+pool_pid=$(cat "$VAR/run/pool-n4.pid")
+old_workers=$(pgrep -P "$pool_pid" | sort | tr '\n' ' ')
+for i in $(seq 1 1500); do echo "POST /api/events/killpool/reservations user_id=k$i"; done > "$T/kp.spec"
+race 50 "$T/kp1" < "$T/kp.spec" &
+sleep 0.3
+pkill -KILL -P "$pool_pid"
+wait
+sleep 0.5
+new_workers=$(pgrep -P "$pool_pid" | sort | tr '\n' ' ')
+check "multiwatch respawned pool n4's workers" test -n "$new_workers" -a "$new_workers" != "$old_workers"
+# Users who did not get a ticket try again, until the event is sold out.
+for i in $(seq 1501 3000); do echo "POST /api/events/killpool/reservations user_id=k$i"; done | race 50 "$T/kp2"
+sold201=$(cat "$T/kp1/results" "$T/kp2/results" | grep -c ' 201$')
+check_eq "after a pool was killed every ticket is still sold" 1000 "$(redis_cli hget 'ev:{killpool}' sold)"
+check_eq "and acknowledged exactly once (201s = tickets)" 1000 "$sold201"
+dups=$(cat "$T"/kp1/[0-9]* "$T"/kp2/[0-9]* | grep -o '"order_id":"[^"]*"' | sort | uniq -d | wc -l)
+check_eq "no order id twice" 0 "$dups"
+bad=$(cat "$T/kp1/results" "$T/kp2/results" | awk '$2 != 201 && $2 != 409 && $2 != 503' | wc -l)
+check_eq "every answer was 201, 409 or 503" 0 "$bad"
+
+# --- a restarted worker carries on ----------------------------------------------
+taken() { sqlite3 "$VAR/nodes/$1.sqlite" "select taken from counter where event='$2'"; }
+before=$(taken n2 killpool)
+pkill -KILL -P "$(cat "$VAR/run/pool-n2.pid")"
+sleep 0.5
+create_event carry 100000
+for i in $(seq 1 300); do echo "POST /api/events/carry/reservations user_id=c$i"; done | race 20 "$T/carry"
+check_eq "the killpool count of node n2 survived its workers' restart" "$before" "$(taken n2 killpool)"
+n2=$(cat "$T"/carry/[0-9]* | grep -c '"node":"n2"')
+check_eq "the restarted workers count on from the node's file" "$n2" "$(taken n2 carry)"
+sum=0; for n in n1 n2 n3 n4; do sum=$((sum + $(taken $n carry))); done
+check_eq "the node counters add up to Redis's sold" "$(redis_cli hget 'ev:{carry}' sold)" "$sum"
+
+# --- Redis stopped and back ------------------------------------------------------
+workers_before=$(pgrep -f "seckill-worker.*$VAR" | sort | tr '\n' ' ')
+"$ROOT/scripts/stack" down redis > /dev/null
+http POST /api/events/carry/reservations user_id=redisdown
+check_eq "Redis down: a reservation is 503" 503 "$STATUS"
+check "the 503 is JSON" jq -e '.error == "unavailable"' <<< "$BODY"
+http GET /healthz
+check_eq "Redis down: /healthz is 503" 503 "$STATUS"
+"$ROOT/scripts/stack" up redis > /dev/null
+http POST /api/events/carry/reservations user_id=redisback
+check_eq "Redis back: reservations succeed again" 201 "$STATUS"
+http GET /healthz
+check_eq "Redis back: /healthz is 200" 200 "$STATUS"
+check_eq "no worker was restarted" "$workers_before" "$(pgrep -f "seckill-worker.*$VAR" | sort | tr '\n' ' ')"
+
+# --- the order endpoints ----------------------------------------------------------
+create_event orders 10 1 600
+http POST /api/events/orders/reservations user_id=alice
+check_eq "reservation is 201" 201 "$STATUS"
+check "the 201 has order_id, event, user_id, node, expires_at" \
+  jq -e '.order_id and .event == "orders" and .user_id == "alice" and .node and (.expires_at > 0)' <<< "$BODY"
+check "the answer carries X-Node" grep -q '^X-Node: n[1-4]' <<< "$HEADERS"
+oid=$(jq -r .order_id <<< "$BODY")
+check "order ids carry 128 random bits" grep -Eq '^orders-[0-9a-f]{32}$' <<< "$oid"
+http GET "/api/orders/$oid?user_id=mallory"
+check_eq "another user cannot see the order" 404 "$STATUS"
+http POST "/api/orders/$oid/payment" user_id=mallory
+check_eq "another user cannot pay it" 404 "$STATUS"
+http POST "/api/orders/$oid/cancellation" user_id=mallory
+check_eq "another user cannot cancel it" 404 "$STATUS"
+http GET "/api/orders/$oid?user_id=alice"
+check_eq "the owner sees it reserved" reserved "$(jq -r .status <<< "$BODY")"
+http POST "/api/orders/$oid/payment" user_id=alice
+check_eq "payment is 200 paid" "200 paid" "$STATUS $(jq -r .status <<< "$BODY")"
+http POST "/api/orders/$oid/payment" user_id=alice
+check_eq "payment is idempotent" "200 paid" "$STATUS $(jq -r .status <<< "$BODY")"
+http POST "/api/orders/$oid/cancellation" user_id=alice
+check_eq "a paid order cannot be cancelled" 409 "$STATUS"
+http POST /api/events/orders/reservations user_id=bob
+oid2=$(jq -r .order_id <<< "$BODY")
+http POST "/api/orders/$oid2/cancellation" user_id=bob
+check_eq "cancellation is 200" "200 cancelled" "$STATUS $(jq -r .status <<< "$BODY")"
+check_eq "the ticket is back in stock at once" 1 "$(redis_cli hget 'ev:{orders}' sold)"
+http POST "/api/orders/$oid2/payment" user_id=bob
+check_eq "paying a cancelled order is 410" 410 "$STATUS"
+http GET "/api/orders/$oid2?user_id=bob"
+check_eq "the order shows cancelled" cancelled "$(jq -r .status <<< "$BODY")"
+http POST /api/events/orders/reservations user_id=bob
+check_eq "bob may buy again after cancelling" 201 "$STATUS"
+http GET "/api/orders/orders-00000000000000000000000000000000?user_id=alice"
+check_eq "an unknown order is 404" 404 "$STATUS"
+http POST /api/events/nosuch/reservations user_id=alice
+check_eq "an unknown event is 404" 404 "$STATUS"
+http GET /buy/ticket
+check_eq "/buy/ticket without a default event answers code -1" "-1" "$(jq -r .code <<< "$BODY")"
+create_event default 2
+http GET /buy/ticket
+check_eq "/buy/ticket sells to an anonymous user" "200 1" "$STATUS $(jq -r .code <<< "$BODY")"
+http POST "/buy/ticket?user_id=seed1"
+http POST "/buy/ticket?user_id=seed2"
+check_eq "/buy/ticket says sold out like the seed" '200 {"code":-1,"msg":"sold out"}' "$STATUS $BODY"
+
+rm -rf "$T"
+finish

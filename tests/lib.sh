@@ -1,0 +1,83 @@
+# tests/lib.sh — helpers for the integration tests (tests/integration/*.sh).
+#
+# start_stack [SERVICES]  starts a private stack (scripts/stack) in a fresh
+#                         temporary var dir on free loopback ports; it is
+#                         stopped and removed when the test file exits.
+# ok NAME / not_ok NAME WHY / check NAME CMD...   TAP-style results
+# http METHOD PATH [DATA]  one request; sets $STATUS, $BODY
+# race N PARALLEL OUTDIR   N requests from a spec file at once (curl --parallel)
+set -uo pipefail
+TESTS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+export BUILD=${BUILD:-build}
+PASSED=0
+FAILED=0
+
+ok() { PASSED=$((PASSED + 1)); echo "ok - $1"; }
+not_ok() { FAILED=$((FAILED + 1)); echo "not ok - $1${2:+ # $2}"; }
+# check NAME CMD...: passes when CMD succeeds.
+check() { local name=$1; shift; if "$@"; then ok "$name"; else not_ok "$name" "failed: $*"; fi; }
+# check_eq NAME WANT GOT
+check_eq() { if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1" "want '$2', got '$3'"; fi; }
+finish() { echo "# $(basename "$0"): $PASSED passed, $FAILED failed"; [ "$FAILED" -eq 0 ]; }
+
+free_port() {
+  local p
+  while :; do
+    p=$((20000 + RANDOM % 30000))
+    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
+  done
+}
+
+start_stack() {
+  export SECKILL_VAR
+  SECKILL_VAR=$(mktemp -d /tmp/seckill-test.XXXXXX)
+  export SECKILL_PORT SECKILL_ADMIN_PORT SECKILL_MYSQL_PORT
+  SECKILL_PORT=$(free_port); SECKILL_ADMIN_PORT=$(free_port); SECKILL_MYSQL_PORT=$(free_port)
+  . "$TESTS_DIR/../scripts/lib.sh"
+  trap stop_stack EXIT
+  "$ROOT/scripts/stack" up "$@" > "$SECKILL_VAR/stack-up.log" 2>&1 || {
+    cat "$SECKILL_VAR/stack-up.log" >&2
+    not_ok "stack starts" "see above"
+    exit 1
+  }
+}
+
+stop_stack() {
+  "$ROOT/scripts/stack" down > /dev/null 2>&1
+  [ -n "${KEEP_VAR:-}" ] || rm -rf "$SECKILL_VAR"
+}
+
+admin() { "$BUILD/seckill-admin" "$@"; }
+# create_event EVENT TICKETS [LIMIT] [WINDOW]
+create_event() {
+  admin create-event --event "$1" --tickets "$2" --limit "${3:-1}" --window "${4:-600}" \
+    --redis "unix:$REDIS_SOCK" --redis-password-file "$VAR/secrets/redis.pass" \
+    --cluster "$CLUSTER" --sqlite-dir "$VAR/nodes" > /dev/null
+}
+
+# http METHOD PATH [FORM-DATA]: sets STATUS, BODY and HEADERS.
+http() {
+  local out
+  out=$(curl -s -S -i -X "$1" ${3:+--data "$3"} "$BASE_URL$2" 2>&1)
+  STATUS=$(printf '%s' "$out" | head -1 | awk '{print $2}')
+  HEADERS=$(printf '%s' "$out" | sed '/^\r$/q')
+  BODY=$(printf '%s' "$out" | sed '1,/^\r$/d')
+}
+
+# race PARALLEL OUTDIR < SPEC: SPEC lines are "METHOD PATH DATA"; sends them
+# all with up to PARALLEL at once; OUTDIR/results gets "N STATUS" lines and
+# OUTDIR/N the body of request N.
+race() {
+  local par=$1 dir=$2 n=0 method path data
+  mkdir -p "$dir"
+  : > "$dir/curl.conf"
+  while read -r method path data; do
+    n=$((n + 1))
+    [ $n -gt 1 ] && echo next >> "$dir/curl.conf"
+    printf 'url = "%s%s"\nrequest = "%s"\ndata = "%s"\noutput = "%s/%d"\nwrite-out = "%d %%{http_code}\\n"\n' \
+      "$BASE_URL" "$path" "$method" "$data" "$dir" "$n" "$n" >> "$dir/curl.conf"
+  done
+  curl -s --no-progress-meter --parallel --parallel-immediate --parallel-max "$par" -K "$dir/curl.conf" > "$dir/results"
+}
+
+redis_get() { redis_cli "$@"; }
