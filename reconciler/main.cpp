@@ -1,0 +1,157 @@
+// seckill-reconciler — moves reservations and their state changes from Redis
+// into MySQL, releases expired reservations, and records each run.
+//
+//   --once            one run (what cron calls every minute)
+//   --loop SECONDS    runs every SECONDS until --budget is spent (sub-minute
+//                     cadence under a per-minute cron entry)
+// Exit status: 0 when every run succeeded (or another run holds the lock),
+// 1 when Redis or MySQL failed (one line on stderr: the next run picks up
+// everything), 2 on bad usage.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <string>
+#include <thread>
+
+#include <cxxopts.hpp>
+
+#include "common/clock.h"
+#include "common/redis_client.h"
+#include "reconciler/order_store.h"
+#include "reconciler/reconciler.h"
+
+using namespace seckill;
+
+namespace {
+
+volatile sig_atomic_t g_stop = 0;
+void OnTerm(int) { g_stop = 1; }
+
+bool ReadSecret(const std::string& path, std::string* out) {
+  std::ifstream in(path);
+  return static_cast<bool>(std::getline(in, *out));
+}
+
+std::string HostName() {
+  char buf[256] = {0};
+  gethostname(buf, sizeof buf - 1);
+  return buf;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  cxxopts::Options opts("seckill-reconciler",
+                        "Moves reservations from Redis streams into MySQL in batches, releases expired\n"
+                        "reservations back to stock, and records each run in reconciler_runs.");
+  opts.add_options()
+      ("once", "one run, then exit (the default)")
+      ("loop", "run every SECONDS until the budget is spent", cxxopts::value<double>())
+      ("budget", "seconds one invocation may work (a --once run stops starting batches after it)", cxxopts::value<double>()->default_value("50"))
+      ("batch", "stream entries per MySQL transaction (1-50000)", cxxopts::value<size_t>()->default_value("1000"))
+      ("no-trim", "keep acknowledged stream entries in Redis")
+      ("no-release", "do not release expired reservations")
+      ("redis", "Redis address: unix:/path or host:port", cxxopts::value<std::string>()->default_value("127.0.0.1:6379"))
+      ("redis-password-file", "file holding the Redis password", cxxopts::value<std::string>()->default_value(""))
+      ("mysql-host", "MySQL host", cxxopts::value<std::string>()->default_value("127.0.0.1"))
+      ("mysql-port", "MySQL port", cxxopts::value<int>()->default_value("3306"))
+      ("mysql-user", "MySQL user", cxxopts::value<std::string>()->default_value("reconciler"))
+      ("mysql-password-file", "file holding the MySQL password", cxxopts::value<std::string>()->default_value(""))
+      ("mysql-database", "MySQL database", cxxopts::value<std::string>()->default_value("seckill"))
+      ("lock-file", "flock(2) this file so that runs on one host do not overlap", cxxopts::value<std::string>()->default_value("/run/lock/seckill-reconciler.lock"))
+      ("no-lock", "run without the lock file (safe, see docs/architecture.md, but may repeat work)")
+      ("h,help", "show this help");
+  ReconcileOptions ropts;
+  RedisAddress raddr;
+  MysqlConfig mcfg;
+  double loop_s = 0, budget_s = 50;
+  std::string lock_file;
+  try {
+    auto a = opts.parse(argc, argv);
+    if (a.count("help")) {
+      printf("%s\n", opts.help().c_str());
+      return 0;
+    }
+    if (a.count("loop")) loop_s = a["loop"].as<double>();
+    budget_s = a["budget"].as<double>();
+    ropts.batch = a["batch"].as<size_t>();
+    ropts.trim = !a.count("no-trim");
+    ropts.release = !a.count("no-release");
+    if (ropts.batch < 1 || ropts.batch > 50000) throw std::invalid_argument("--batch must be 1-50000");
+    if (budget_s <= 0) throw std::invalid_argument("--budget must be positive");
+    if (a.count("loop") && loop_s <= 0) throw std::invalid_argument("--loop must be positive");
+    std::string f = a["redis-password-file"].as<std::string>();
+    if (!f.empty() && !ReadSecret(f, &raddr.password)) throw std::invalid_argument("cannot read " + f);
+    Status st = RedisAddress::Parse(a["redis"].as<std::string>(), &raddr);
+    if (!st.ok()) throw std::invalid_argument(st.message());
+    mcfg.host = a["mysql-host"].as<std::string>();
+    mcfg.port = a["mysql-port"].as<int>();
+    mcfg.user = a["mysql-user"].as<std::string>();
+    mcfg.database = a["mysql-database"].as<std::string>();
+    f = a["mysql-password-file"].as<std::string>();
+    if (!f.empty() && !ReadSecret(f, &mcfg.password)) throw std::invalid_argument("cannot read " + f);
+    if (!a.count("no-lock")) lock_file = a["lock-file"].as<std::string>();
+  } catch (const std::exception& e) {
+    fprintf(stderr, "seckill-reconciler: %s (see --help)\n", e.what());
+    return 2;
+  }
+  ropts.budget_ms = static_cast<int64_t>(budget_s * 1000);
+
+  if (!lock_file.empty()) {
+    int fd = open(lock_file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+      fprintf(stderr, "seckill-reconciler: cannot open lock file %s: %s\n", lock_file.c_str(), strerror(errno));
+      return 1;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      printf("seckill-reconciler: another run holds %s; nothing to do\n", lock_file.c_str());
+      return 0;
+    }
+    // The lock is released when the process exits, however it exits.
+  }
+  struct sigaction sa = {};
+  sa.sa_handler = OnTerm;
+  sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGINT, &sa, nullptr);
+
+  RedisClient redis(raddr, 5000);
+  OrderStore store(mcfg);
+  Reconciler rec(&redis, &store, ropts);
+  const std::string host = HostName();
+  const int64_t end = MonoMillis() + ropts.budget_ms;
+  int rc = 0;
+  do {
+    int64_t started = WallMillis(), t0 = MonoMillis();
+    ReconcileOptions pass = ropts;
+    pass.budget_ms = std::max<int64_t>(1, end - t0);
+    rec = Reconciler(&redis, &store, pass);
+    RunStats stats;
+    Status st = rec.RunOnce(&stats);
+    int64_t took = MonoMillis() - t0;
+    RunRow row{host, started, WallMillis(), stats.moved, stats.released, stats.lag_ms, stats.errors, stats.error};
+    Status rs = store.RecordRun(row);  // fails too when MySQL is down: the line below says so
+    printf("reconciler: moved %lld, released %lld, lag %lld ms, %lld ms, %lld events%s\n",
+           static_cast<long long>(stats.moved), static_cast<long long>(stats.released),
+           static_cast<long long>(stats.lag_ms), static_cast<long long>(took),
+           static_cast<long long>(stats.events), st.ok() ? "" : ", FAILED");
+    fflush(stdout);
+    if (!st.ok()) {
+      fprintf(stderr, "seckill-reconciler: %s\n", st.message().c_str());
+      rc = 1;
+    } else if (!rs.ok()) {
+      fprintf(stderr, "seckill-reconciler: recording the run: %s\n", rs.message().c_str());
+      rc = 1;
+    }
+    if (loop_s <= 0 || g_stop) break;
+    int64_t next = t0 + static_cast<int64_t>(loop_s * 1000);
+    while (!g_stop && MonoMillis() < next && MonoMillis() < end)
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  } while (!g_stop && MonoMillis() < end);
+  return rc;
+}

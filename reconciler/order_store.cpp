@@ -1,0 +1,179 @@
+#include "reconciler/order_store.h"
+
+#include <cppconn/exception.h>
+#include <cppconn/prepared_statement.h>
+#include <cppconn/resultset.h>
+#include <cppconn/statement.h>
+#include <mysql_driver.h>
+
+namespace seckill {
+namespace {
+
+// MySQL error codes that mean "run the transaction again".
+bool IsRetryable(int code) { return code == 1213 /* deadlock */ || code == 1205 /* lock wait timeout */; }
+// Client error codes (CR_*) that mean the connection is gone.
+bool IsConnectionLost(int code) {
+  return code == 2006 /* server gone away */ || code == 2013 /* lost connection */ ||
+         code == 2055 || code == 2002 || code == 2003 || code == 4031 /* disconnected by server */;
+}
+
+void SetMillis(sql::PreparedStatement* ps, int index, int64_t ms) {
+  if (ms > 0) ps->setInt64(index, ms);
+  else ps->setNull(index, sql::DataType::BIGINT);
+}
+
+}  // namespace
+
+OrderStore::OrderStore(MysqlConfig config) : config_(std::move(config)) {}
+OrderStore::~OrderStore() {
+  upserts_.clear();
+  conn_.reset();
+}
+
+Status OrderStore::Connect() {
+  upserts_.clear();
+  conn_.reset();
+  try {
+    sql::mysql::MySQL_Driver* driver = sql::mysql::get_mysql_driver_instance();
+    sql::ConnectOptionsMap opts;
+    opts["hostName"] = sql::SQLString("tcp://" + config_.host + ":" + std::to_string(config_.port));
+    opts["userName"] = sql::SQLString(config_.user);
+    opts["password"] = sql::SQLString(config_.password);
+    opts["schema"] = sql::SQLString(config_.database);
+    opts["OPT_CONNECT_TIMEOUT"] = config_.timeout_s;
+    opts["OPT_READ_TIMEOUT"] = config_.timeout_s * 6;
+    opts["OPT_WRITE_TIMEOUT"] = config_.timeout_s * 6;
+    opts["OPT_RECONNECT"] = false;
+    opts["OPT_CHARSET_NAME"] = sql::SQLString("utf8mb4");
+    conn_.reset(driver->connect(opts));
+    conn_->setAutoCommit(false);
+    std::unique_ptr<sql::Statement> st(conn_->createStatement());
+    st->execute("SET time_zone = '+00:00'");
+    conn_->commit();
+    return Status::Ok();
+  } catch (const sql::SQLException& e) {
+    conn_.reset();
+    return Status::Unavailable("mysql " + config_.host + ":" + std::to_string(config_.port) + ": " + e.what());
+  }
+}
+
+template <typename F>
+Status OrderStore::WithRetry(const char* what, F&& body) {
+  std::string last;
+  for (int attempt = 0; attempt < 4; attempt++) {
+    if (!conn_) {
+      Status st = Connect();
+      if (!st.ok()) return st;
+    }
+    try {
+      body();
+      conn_->commit();
+      return Status::Ok();
+    } catch (const sql::SQLException& e) {
+      last = std::string(what) + ": " + e.what() + " (" + std::to_string(e.getErrorCode()) + ")";
+      if (IsConnectionLost(e.getErrorCode())) {
+        conn_.reset();  // reopened, and statements prepared again, on the next attempt
+        upserts_.clear();
+        continue;
+      }
+      try { conn_->rollback(); } catch (const sql::SQLException&) { conn_.reset(); upserts_.clear(); }
+      if (IsRetryable(e.getErrorCode())) continue;
+      return Status::Internal("mysql " + last);
+    }
+  }
+  return Status::Unavailable("mysql " + last);
+}
+
+sql::PreparedStatement* OrderStore::UpsertStatement(size_t rows) {
+  auto it = upserts_.find(rows);
+  if (it != upserts_.end()) return it->second.get();
+  std::string q =
+      "INSERT INTO orders (order_id, event_id, user_id, node, status, reserved_at, expires_at, "
+      "paid_at, expired_at, cancelled_at) VALUES ";
+  for (size_t i = 0; i < rows; i++) {
+    q += i ? ",(" : "(";
+    q += "?,?,?,?,?,FROM_UNIXTIME(?/1000),FROM_UNIXTIME(?/1000),FROM_UNIXTIME(?/1000),"
+         "FROM_UNIXTIME(?/1000),FROM_UNIXTIME(?/1000))";
+  }
+  q += " ON DUPLICATE KEY UPDATE"
+       " status = IF(VALUES(status) = 'reserved', status, VALUES(status)),"
+       " paid_at = COALESCE(paid_at, VALUES(paid_at)),"
+       " expired_at = COALESCE(expired_at, VALUES(expired_at)),"
+       " cancelled_at = COALESCE(cancelled_at, VALUES(cancelled_at))";
+  if (upserts_.size() >= 8) upserts_.clear();  // odd sizes of last batches: keep the cache small
+  auto& slot = upserts_[rows];
+  slot.reset(conn_->prepareStatement(q));
+  return slot.get();
+}
+
+Status OrderStore::WriteOrders(const std::vector<OrderRow>& rows) {
+  if (rows.empty()) return Status::Ok();
+  return WithRetry("write orders", [&] {
+    for (size_t start = 0; start < rows.size(); start += kMaxRowsPerStatement) {
+      size_t n = std::min(kMaxRowsPerStatement, rows.size() - start);
+      sql::PreparedStatement* ps = UpsertStatement(n);
+      int p = 1;
+      for (size_t i = start; i < start + n; i++) {
+        const OrderRow& r = rows[i];
+        ps->setString(p++, r.order_id);
+        ps->setString(p++, r.event);
+        ps->setString(p++, r.user);
+        ps->setString(p++, r.node);
+        ps->setString(p++, OrderStatusName(r.status));
+        SetMillis(ps, p++, r.reserved_ms);
+        SetMillis(ps, p++, r.expires_ms);
+        SetMillis(ps, p++, r.paid_ms);
+        SetMillis(ps, p++, r.expired_ms);
+        SetMillis(ps, p++, r.cancelled_ms);
+      }
+      ps->executeUpdate();
+    }
+  });
+}
+
+Status OrderStore::UpsertEvent(const EventRow& e) {
+  return WithRetry("upsert event", [&] {
+    std::unique_ptr<sql::PreparedStatement> ps(conn_->prepareStatement(
+        "INSERT INTO events (event_id, total, per_user_limit, window_seconds, price_cents, created_at) "
+        "VALUES (?, ?, ?, ?, ?, FROM_UNIXTIME(?/1000)) ON DUPLICATE KEY UPDATE total = VALUES(total), "
+        "per_user_limit = VALUES(per_user_limit), window_seconds = VALUES(window_seconds), "
+        "price_cents = VALUES(price_cents)"));
+    ps->setString(1, e.event);
+    ps->setInt64(2, e.total);
+    ps->setInt64(3, e.limit);
+    ps->setInt64(4, e.window_s);
+    ps->setInt64(5, e.price_cents);
+    ps->setInt64(6, e.created_ms > 0 ? e.created_ms : 1);
+    ps->executeUpdate();
+  });
+}
+
+Status OrderStore::RecordRun(const RunRow& r) {
+  return WithRetry("record run", [&] {
+    std::unique_ptr<sql::PreparedStatement> ps(conn_->prepareStatement(
+        "INSERT INTO reconciler_runs (host, started_at, finished_at, moved, released, lag_ms, errors, message) "
+        "VALUES (?, FROM_UNIXTIME(?/1000), FROM_UNIXTIME(?/1000), ?, ?, ?, ?, ?)"));
+    ps->setString(1, r.host);
+    ps->setInt64(2, r.started_ms);
+    ps->setInt64(3, r.finished_ms);
+    ps->setInt64(4, r.moved);
+    ps->setInt64(5, r.released);
+    ps->setInt64(6, r.lag_ms);
+    ps->setInt64(7, r.errors);
+    ps->setString(8, r.message.substr(0, 255));
+    ps->executeUpdate();
+  });
+}
+
+Status OrderStore::CountByStatus(const std::string& event, std::map<std::string, int64_t>* counts) {
+  counts->clear();
+  return WithRetry("count orders", [&] {
+    std::unique_ptr<sql::PreparedStatement> ps(
+        conn_->prepareStatement("SELECT status, COUNT(*) FROM orders WHERE event_id = ? GROUP BY status"));
+    ps->setString(1, event);
+    std::unique_ptr<sql::ResultSet> rs(ps->executeQuery());
+    while (rs->next()) (*counts)[rs->getString(1)] = rs->getInt64(2);
+  });
+}
+
+}  // namespace seckill

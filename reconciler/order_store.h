@@ -1,0 +1,81 @@
+// order_store.h — MySQL (MariaDB) behind a narrow interface: the orders,
+// events and reconciler_runs tables (sql/schema.sql), written with
+// Connector/C++ 1.1. Every Connector/C++ exception is caught here and
+// returned as a Status.
+//
+// Writes are idempotent upserts, so replaying a batch changes nothing:
+//   INSERT … ON DUPLICATE KEY UPDATE keeps an existing row's reservation
+//   fields, takes a final status over "reserved", and never overwrites a
+//   paid/expired/cancelled time once set.
+// A lost connection is reopened and every prepared statement prepared again
+// (OPT_RECONNECT would silently open a new session and break them); a
+// deadlock or lock wait timeout retries the whole transaction.
+// One OrderStore per thread.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "reconciler/order_change.h"
+
+namespace sql {
+class Connection;
+class PreparedStatement;
+}  // namespace sql
+
+namespace seckill {
+
+struct MysqlConfig {
+  std::string host = "127.0.0.1";
+  int port = 3306;
+  std::string user = "reconciler";
+  std::string password;
+  std::string database = "seckill";
+  int timeout_s = 5;  // connect, read and write timeouts
+};
+
+struct EventRow {
+  std::string event;
+  int64_t total = 0, limit = 1, window_s = 0, price_cents = 0, created_ms = 0;
+};
+
+struct RunRow {
+  std::string host;
+  int64_t started_ms = 0, finished_ms = 0, moved = 0, released = 0, lag_ms = 0, errors = 0;
+  std::string message;
+};
+
+class OrderStore {
+ public:
+  // At most this many rows per INSERT: 10 placeholders a row stays under
+  // the protocol's 65,535 placeholders per statement.
+  static constexpr size_t kMaxRowsPerStatement = 5000;
+
+  explicit OrderStore(MysqlConfig config);
+  ~OrderStore();
+
+  Status Connect();
+
+  // Upserts `rows` in one transaction (several statements when there are
+  // more than kMaxRowsPerStatement). Returns Ok only after COMMIT.
+  Status WriteOrders(const std::vector<OrderRow>& rows);
+  Status UpsertEvent(const EventRow& event);
+  Status RecordRun(const RunRow& run);
+
+  // Orders of `event` by status (for the audit and the tests).
+  Status CountByStatus(const std::string& event, std::map<std::string, int64_t>* counts);
+
+ private:
+  template <typename F>
+  Status WithRetry(const char* what, F&& body);
+  sql::PreparedStatement* UpsertStatement(size_t rows);
+
+  MysqlConfig config_;
+  std::unique_ptr<sql::Connection> conn_;
+  std::map<size_t, std::unique_ptr<sql::PreparedStatement>> upserts_;  // by row count
+};
+
+}  // namespace seckill

@@ -1,0 +1,80 @@
+#include "reconciler/reconciler.h"
+
+#include <vector>
+
+#include "common/clock.h"
+#include "common/keys.h"
+#include "reconciler/event_stream.h"
+#include "reconciler/expiry.h"
+
+namespace seckill {
+
+Status Reconciler::MoveEvent(const std::string& event, int64_t deadline_ms, RunStats* stats) {
+  EventStream stream(redis_, event);
+  EventRow row;
+  Status st = stream.ReadEvent(&row);
+  if (st.code() == Status::Code::kNotFound) return Status::Ok();  // listed but gone: nothing to move
+  if (!st.ok()) return st;
+  st = store_->UpsertEvent(row);
+  if (!st.ok()) return st;
+
+  std::vector<OrderChange> changes;
+  std::vector<std::string> skipped;
+  while (MonoMillis() < deadline_ms) {
+    st = stream.Read(options_.batch, &changes, &skipped);
+    if (!st.ok()) return st;
+    if (changes.empty() && skipped.empty()) break;
+    st = store_->WriteOrders(MergeChanges(event, changes));
+    if (!st.ok()) return st;  // not acknowledged: the next run writes them again
+    std::vector<std::string> ids = std::move(skipped);
+    for (const auto& c : changes) ids.push_back(c.stream_id);
+    st = stream.Ack(ids);
+    if (!st.ok()) return st;
+    stats->moved += static_cast<int64_t>(changes.size());
+  }
+  if (options_.trim) {
+    st = stream.Trim();
+    if (!st.ok()) return st;
+  }
+  int64_t now = 0, lag = 0;
+  st = RedisNowMillis(redis_, &now);
+  if (st.ok()) st = stream.Lag(now, &lag);
+  if (lag > stats->lag_ms) stats->lag_ms = lag;
+  return st;
+}
+
+Status Reconciler::RunOnce(RunStats* stats) {
+  int64_t deadline = MonoMillis() + options_.budget_ms;
+  Status st;
+  Reply events = redis_->Command({"SMEMBERS", kEventsSetKey}, &st);
+  if (!st.ok()) return st;
+  std::vector<std::string> ids;
+  if (events->type == REDIS_REPLY_ARRAY)
+    for (size_t i = 0; i < events->elements; i++) ids.emplace_back(events->element[i]->str, events->element[i]->len);
+  stats->events = static_cast<int64_t>(ids.size());
+
+  // Release first: the expired entries it appends are then moved in this run.
+  // It needs only Redis, so tickets go back on sale even while MySQL is down.
+  Status first;
+  if (options_.release) {
+    for (const auto& ev : ids) {
+      st = ReleaseExpired(redis_, EventKeys(ev), options_.batch, 1000000000, &stats->released);
+      if (!st.ok()) {
+        stats->errors++;
+        if (first.ok()) first = st;
+      }
+    }
+  }
+  for (const auto& ev : ids) {
+    st = MoveEvent(ev, deadline, stats);
+    if (!st.ok()) {
+      stats->errors++;
+      if (first.ok()) first = st;
+      if (st.code() == Status::Code::kUnavailable) break;  // a server is down: the next run retries
+    }
+  }
+  if (!first.ok()) stats->error = first.message();
+  return first;
+}
+
+}  // namespace seckill

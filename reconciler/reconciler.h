@@ -1,0 +1,52 @@
+// reconciler.h — one reconciler run over every event: release expired
+// reservations in Redis, then move every stream entry into MySQL in batches
+// (read → merge → upsert in one transaction → commit → XACK), then trim the
+// acknowledged entries. Order lifecycle and who performs each transition:
+// docs/architecture.md.
+//
+// Crash safety: an entry is acknowledged only after its batch committed, so a
+// run killed at any instant leaves it pending and the next run (same
+// consumer name) writes it again; the upsert makes the replay a no-op.
+// Not thread-safe: one Reconciler per process.
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include "common/redis_client.h"
+#include "reconciler/order_store.h"
+
+namespace seckill {
+
+struct ReconcileOptions {
+  size_t batch = 1000;         // stream entries per MySQL transaction
+  int64_t budget_ms = 50000;   // stop starting new batches after this long
+  bool trim = true;            // XTRIM acknowledged entries
+  bool release = true;         // release expired reservations
+};
+
+struct RunStats {
+  int64_t moved = 0;     // stream entries written to MySQL
+  int64_t released = 0;  // reservations expired and given back
+  int64_t lag_ms = 0;    // oldest entry left unacknowledged at the end
+  int64_t events = 0;
+  int64_t errors = 0;
+  std::string error;     // the first error, one line
+};
+
+class Reconciler {
+ public:
+  Reconciler(RedisClient* redis, OrderStore* store, ReconcileOptions options)
+      : redis_(redis), store_(store), options_(options) {}
+
+  // One pass over every event of seckill:events. Stats are filled even when
+  // it fails; the returned Status is the first error (Redis or MySQL).
+  Status RunOnce(RunStats* stats);
+
+ private:
+  Status MoveEvent(const std::string& event, int64_t deadline_ms, RunStats* stats);
+  RedisClient* redis_;
+  OrderStore* store_;
+  ReconcileOptions options_;
+};
+
+}  // namespace seckill
