@@ -5,7 +5,7 @@
 #                         stopped and removed when the test file exits.
 # ok NAME / not_ok NAME WHY / check NAME CMD...   TAP-style results
 # http METHOD PATH [DATA]  one request; sets $STATUS, $BODY
-# race N PARALLEL OUTDIR   N requests from a spec file at once (curl --parallel)
+# race PARALLEL OUTDIR < SPEC   the requests of SPEC at once (curl --parallel)
 set -uo pipefail
 TESTS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 export BUILD=${BUILD:-build}
@@ -81,3 +81,21 @@ race() {
 }
 
 redis_get() { redis_cli "$@"; }
+
+# reconcile [ARGS]: one reconciler run against the test stack (no lock file).
+reconcile() {
+  "$BUILD/seckill-reconciler" --redis "unix:$REDIS_SOCK" --redis-password-file "$VAR/secrets/redis.pass" \
+    --mysql-port "$MYSQL_PORT" --mysql-password-file "$VAR/secrets/mysql-reconciler.pass" --no-lock "$@"
+}
+# sql QUERY: one value (or rows) from MariaDB, as root over the socket.
+sql() { mysql_root seckill -N -e "$1"; }
+# buy EVENT FIRST LAST [PARALLEL]: users uFIRST..uLAST try to reserve; OUTDIR=$T/buy-EVENT-FIRST
+buy() {
+  local dir=$T/buy-$1-$2
+  for i in $(seq "$2" "$3"); do echo "POST /api/events/$1/reservations user_id=u$i"; done | race "${4:-100}" "$dir"
+  echo "$dir"
+}
+# orders_of DIR: "ORDER_ID USER_ID" for each reservation a race won
+orders_of() {
+  grep ' 201$' "$1/results" | while read -r n s; do echo "$1/$n"; done | xargs -r cat | jq -r '"\(.order_id) \(.user_id)"'
+}
