@@ -50,10 +50,13 @@ stop_pid() {
   rm -f "$file"
 }
 
-redis_cli() { redis-cli -s "$REDIS_SOCK" -a "$(cat "$VAR/secrets/redis.pass")" --no-auth-warning "$@"; }
+# Secrets go through the environment or a 0600 file, never the command line
+# (which any local user can read in /proc).
+redis_cli() { REDISCLI_AUTH=$(cat "$VAR/secrets/redis.pass") redis-cli -s "$REDIS_SOCK" "$@"; }
 mysql_root() { mariadb --no-defaults -S "$MYSQL_SOCK" -u root "$@"; }
-# mysql_as USER [args]: the mysql client as an application user (over TCP).
+# mysql_as USER [args]: the mysql client as an application user (over TCP),
+# with the user's client options file (written by scripts/stack, mode 0600).
 mysql_as() {
   local user=$1; shift
-  mariadb --no-defaults -h 127.0.0.1 -P "$MYSQL_PORT" -u "$user" -p"$(cat "$VAR/secrets/mysql-$user.pass")" seckill "$@"
+  mariadb --defaults-file="$VAR/secrets/mysql-$user.cnf" seckill "$@"
 }
