@@ -3,7 +3,8 @@
 // Every key of event E carries the hash tag {E}, so one event lives in one
 // Redis Cluster slot and every Lua script can touch all of it atomically.
 //
-//   ev:{E}            hash   total, sold, limit, window (seconds), price,
+//   ev:{E}            hash   total, sold (held: reserved or paid), orders (ever
+//                            made), limit, window (seconds), price, created_at,
 //                            returned:<node> (tickets sold by <node> and later
 //                            released: the node may sell that many again)
 //   ev:{E}:users      hash   user -> space-separated order ids the user holds

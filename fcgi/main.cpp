@@ -165,16 +165,19 @@ int main(int argc, char** argv) {
   Orders orders(&redis, &flags);
   Api api(&cluster, &reservations, &orders, &redis);
 
-  struct sigaction sa = {};
-  sa.sa_handler = OnTerm;  // no SA_RESTART: accept() returns so the loop can end
-  sigaction(SIGTERM, &sa, nullptr);
-  sigaction(SIGINT, &sa, nullptr);
-  signal(SIGPIPE, SIG_IGN);
-
   if (FCGX_Init() != 0) {
     fprintf(stderr, "seckill-worker: FCGX_Init failed\n");
     return 1;
   }
+  // After FCGX_Init, which installs libfcgi's own SIGUSR1 handler: TERM, INT
+  // and USR1 (multiwatch's graceful signal) all end the loop after the
+  // request in hand. No SA_RESTART: accept() returns so the loop can end.
+  struct sigaction sa = {};
+  sa.sa_handler = OnTerm;
+  sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGUSR1, &sa, nullptr);
+  signal(SIGPIPE, SIG_IGN);
   FCGX_Request fr;
   FCGX_InitRequest(&fr, 0, 0);
   fprintf(stderr, "seckill-worker %d: node %s serving (redis %s, counter %s)\n", getpid(), node.c_str(),

@@ -29,6 +29,7 @@ if sold >= total then return {0, returned} end
 local now = now_ms()
 local expires = now + window * 1000
 redis.call('HINCRBY', KEYS[1], 'sold', 1)
+redis.call('HINCRBY', KEYS[1], 'orders', 1)  -- every order ever made: the audit's count
 redis.call('HSET', KEYS[2], ARGV[1], held and (held .. ' ' .. ARGV[2]) or ARGV[2])
 redis.call('HSET', KEYS[5], 'user', ARGV[1], 'node', ARGV[3], 'status', 'reserved',
            'reserved_at', now, 'expires_at', expires)

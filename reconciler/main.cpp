@@ -55,6 +55,7 @@ int main(int argc, char** argv) {
       ("loop", "run every SECONDS until the budget is spent", cxxopts::value<double>())
       ("budget", "seconds one invocation may work (a --once run stops starting batches after it)", cxxopts::value<double>()->default_value("50"))
       ("batch", "stream entries per MySQL transaction (1-50000)", cxxopts::value<size_t>()->default_value("1000"))
+      ("release-batch", "expired orders released per Lua call (each call blocks Redis; 1-1000)", cxxopts::value<size_t>()->default_value("64"))
       ("no-trim", "keep acknowledged stream entries in Redis")
       ("no-release", "do not release expired reservations")
       ("redis", "Redis address: unix:/path or host:port", cxxopts::value<std::string>()->default_value("127.0.0.1:6379"))
@@ -81,6 +82,8 @@ int main(int argc, char** argv) {
     if (a.count("loop")) loop_s = a["loop"].as<double>();
     budget_s = a["budget"].as<double>();
     ropts.batch = a["batch"].as<size_t>();
+    ropts.release_batch = a["release-batch"].as<size_t>();
+    if (ropts.release_batch < 1 || ropts.release_batch > 1000) throw std::invalid_argument("--release-batch must be 1-1000");
     ropts.trim = !a.count("no-trim");
     ropts.release = !a.count("no-release");
     if (ropts.batch < 1 || ropts.batch > 50000) throw std::invalid_argument("--batch must be 1-50000");

@@ -58,7 +58,7 @@ Status Reconciler::RunOnce(RunStats* stats) {
   Status first;
   if (options_.release) {
     for (const auto& ev : ids) {
-      st = ReleaseExpired(redis_, EventKeys(ev), options_.batch, 1000000000, &stats->released);
+      st = ReleaseExpired(redis_, EventKeys(ev), options_.release_batch, 1000000000, &stats->released);
       if (!st.ok()) {
         stats->errors++;
         if (first.ok()) first = st;

@@ -19,6 +19,7 @@ namespace seckill {
 
 struct ReconcileOptions {
   size_t batch = 1000;         // stream entries per MySQL transaction
+  size_t release_batch = 64;   // orders per expire.lua call: a call blocks Redis, keep it short
   int64_t budget_ms = 50000;   // stop starting new batches after this long
   bool trim = true;            // XTRIM acknowledged entries
   bool release = true;         // release expired reservations

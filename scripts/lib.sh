@@ -60,3 +60,20 @@ mysql_as() {
   local user=$1; shift
   mariadb --defaults-file="$VAR/secrets/mysql-$user.cnf" seckill "$@"
 }
+
+# race PARALLEL OUTDIR < SPEC: SPEC lines are "METHOD PATH DATA"; sends them
+# all with up to PARALLEL at once; OUTDIR/results gets "N STATUS" lines and
+# OUTDIR/N the body of request N.
+race() {
+  local par=$1 dir=$2 n=0 method path data
+  mkdir -p "$dir"
+  : > "$dir/curl.conf"
+  while read -r method path data; do
+    n=$((n + 1))
+    [ $n -gt 1 ] && echo next >> "$dir/curl.conf"
+    printf 'url = "%s%s"\nrequest = "%s"\ndata = "%s"\noutput = "%s/%d"\nwrite-out = "%d %%{http_code}\\n"\n' \
+      "$BASE_URL" "$path" "$method" "$data" "$dir" "$n" "$n" >> "$dir/curl.conf"
+  done
+  curl -s --no-progress-meter --parallel --parallel-immediate --parallel-max "$par" -K "$dir/curl.conf" > "$dir/results"
+}
+

@@ -64,23 +64,6 @@ http() {
   BODY=$(printf '%s' "$out" | sed '1,/^\r$/d')
 }
 
-# race PARALLEL OUTDIR < SPEC: SPEC lines are "METHOD PATH DATA"; sends them
-# all with up to PARALLEL at once; OUTDIR/results gets "N STATUS" lines and
-# OUTDIR/N the body of request N.
-race() {
-  local par=$1 dir=$2 n=0 method path data
-  mkdir -p "$dir"
-  : > "$dir/curl.conf"
-  while read -r method path data; do
-    n=$((n + 1))
-    [ $n -gt 1 ] && echo next >> "$dir/curl.conf"
-    printf 'url = "%s%s"\nrequest = "%s"\ndata = "%s"\noutput = "%s/%d"\nwrite-out = "%d %%{http_code}\\n"\n' \
-      "$BASE_URL" "$path" "$method" "$data" "$dir" "$n" "$n" >> "$dir/curl.conf"
-  done
-  curl -s --no-progress-meter --parallel --parallel-immediate --parallel-max "$par" -K "$dir/curl.conf" > "$dir/results"
-}
-
-redis_get() { redis_cli "$@"; }
 
 # reconcile [ARGS]: one reconciler run against the test stack (no lock file).
 reconcile() {

@@ -1,59 +1,79 @@
--- users.lua — wrk script: POSTs reservations from many distinct users.
--- Arguments (after --): EVENT USERS [REPEAT_PERCENT] [SEED]
---   USERS           distinct user ids (u<seed>-<n>), spread over wrk's threads
---   REPEAT_PERCENT  share of requests that re-send an earlier user (double clicks)
--- Each thread counts answers by status; done() prints "status N" lines and
--- the latency percentiles, which scripts/sale parses.
+-- users.lua — wrk script: many distinct users POST reservations for an event.
+-- wrk -s users.lua URL -- EVENT USERS REPEAT_PCT SEED MODE QUOTA MARKER_DIR [OFFSET]
+--   USERS       distinct user ids "u<SEED>-<n>", n in 1..USERS, walked in order
+--               across wrk's threads (every user clicks at least once before
+--               anyone clicks twice, when QUOTA allows)
+--   REPEAT_PCT  share of requests that re-send a random earlier user (double clicks)
+--   MODE        "count": each thread stops after QUOTA responses;
+--               "soldout": each thread stops after QUOTA sold-out answers in a row
+--   MARKER_DIR  each thread that stops writes MARKER_DIR/thread-<n>, so the
+--               caller knows when to end wrk (wrk itself only stops at -d)
+--   OFFSET      user numbers start after OFFSET (a second wave of new users)
+-- done() prints "status CODE N" lines, the request count, duration and
+-- latency percentiles (µs), which scripts/sale parses.
 local threads = {}
-local next_id = 0
+local next_tid = 0
 
 function setup(thread)
-  thread:set("tid", next_id)
-  thread:set("nthreads", 0)
-  next_id = next_id + 1
+  thread:set("tid", next_tid)
+  next_tid = next_tid + 1
   table.insert(threads, thread)
 end
 
 function init(args)
-  event = args[1] or "default"
-  users = tonumber(args[2] or "1000000")
-  repeat_pct = tonumber(args[3] or "0")
-  seed = args[4] or "0"
+  event, users = args[1], tonumber(args[2])
+  repeat_pct, seed = tonumber(args[3]), args[4]
+  mode, quota, marker_dir = args[5], tonumber(args[6]), args[7]
+  offset = tonumber(args[8] or "0")
+  nthreads = tonumber(os.getenv("WRK_THREADS") or "2")
   path = "/api/events/" .. event .. "/reservations"
   headers = { ["Content-Type"] = "application/x-www-form-urlencoded" }
-  counts = {}
-  n = 0
+  counts, n, seen, soldout_run, stopped = {}, 0, 0, 0, false
   math.randomseed(tid * 7919 + os.time())
 end
 
 function request()
   n = n + 1
   local u
-  if repeat_pct > 0 and math.random(100) <= repeat_pct then
-    u = math.random(users)
+  if repeat_pct > 0 and n > 1 and math.random(100) <= repeat_pct then
+    u = math.random(math.min(users, (n - 1) * nthreads))
   else
-    -- walk the user ids in a thread-interleaved order so each is used once first
-    u = ((n - 1) * 64 + tid) % users + 1
+    u = ((n - 1) * nthreads + tid) % users + 1
   end
-  return wrk.format("POST", path, headers, "user_id=u" .. seed .. "-" .. u)
+  return wrk.format("POST", path, headers, "user_id=u" .. seed .. "-" .. (u + offset))
+end
+
+local function stop()
+  if stopped then return end
+  stopped = true
+  local f = io.open(marker_dir .. "/thread-" .. tid, "w")
+  if f then f:write(seen, "\n"); f:close() end
+  wrk.thread:stop()
 end
 
 function response(status, headers, body)
+  if stopped then return end
+  seen = seen + 1
   counts[status] = (counts[status] or 0) + 1
+  if mode == "count" then
+    if seen >= quota then stop() end
+  else
+    if status == 409 then soldout_run = soldout_run + 1 else soldout_run = 0 end
+    if soldout_run >= quota then stop() end
+  end
 end
 
 function done(summary, latency, requests)
   local total = {}
   for _, t in ipairs(threads) do
-    local c = t:get("counts")
-    for s, k in pairs(c) do total[s] = (total[s] or 0) + k end
+    for s, k in pairs(t:get("counts")) do total[s] = (total[s] or 0) + k end
   end
   for s, k in pairs(total) do io.write(string.format("status %d %d\n", s, k)) end
-  io.write(string.format("requests %d\n", summary.requests))
-  io.write(string.format("duration_us %d\n", summary.duration))
+  io.write(string.format("requests %d\nduration_us %d\n", summary.requests, summary.duration))
   for _, p in ipairs({50, 90, 99, 99.9}) do
     io.write(string.format("latency_p%s_us %d\n", p, latency:percentile(p)))
   end
-  io.write(string.format("errors_connect %d\nerrors_read %d\nerrors_write %d\nerrors_timeout %d\nerrors_status %d\n",
-    summary.errors.connect, summary.errors.read, summary.errors.write, summary.errors.timeout, summary.errors.status))
+  io.write(string.format("latency_max_us %d\n", latency.max))
+  local e = summary.errors
+  io.write(string.format("errors %d\n", e.connect + e.read + e.write + e.timeout))
 end
