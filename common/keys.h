@@ -3,10 +3,11 @@
 // Every key of event E carries the hash tag {E}, so one event lives in one
 // Redis Cluster slot and every Lua script can touch all of it atomically.
 //
-//   ev:{E}            hash   total, sold (held: reserved or paid), orders (ever
-//                            made), limit, window (seconds), price, created_at,
+//   ev:{E}            hash   total, sold (held: reserved or paid), limit,
+//                            window (seconds), price, created_at,
 //                            returned:<node> (tickets sold by <node> and later
-//                            released: the node may sell that many again)
+//                            released: the node may sell that many again).
+//                            Orders ever made = sold + sum of returned:*.
 //   ev:{E}:users      hash   user -> space-separated order ids the user holds
 //   ev:{E}:exp        zset   order id scored by expires-at (ms): pending payments
 //   ev:{E}:log        stream one entry per state change, read by the reconciler:

@@ -62,13 +62,20 @@ new_workers=$(pgrep -P "$pool_pid" | sort | tr '\n' ' ')
 check "multiwatch respawned pool n4's workers" test -n "$new_workers" -a "$new_workers" != "$old_workers"
 # Users who did not get a ticket try again, until the event is sold out.
 for i in $(seq 1501 3000); do echo "POST /api/events/killpool/reservations user_id=k$i"; done | race 50 "$T/kp2"
-sold201=$(cat "$T/kp1/results" "$T/kp2/results" | grep -c ' 201$')
+all=$(cat "$T/kp1/results" "$T/kp2/results")
+sold201=$(grep -c ' 201$' <<< "$all")
+failed=$(awk '$2 != 201 && $2 != 409 && $2 != 429' <<< "$all" | wc -l)
 check_eq "after a pool was killed every ticket is still sold" 1000 "$(redis_cli hget 'ev:{killpool}' sold)"
-check_eq "and acknowledged exactly once (201s = tickets)" 1000 "$sold201"
+# A worker killed after Redis reserved a ticket but before it answered leaves
+# that user holding a ticket without a 201 (a retry answers 429 with the
+# order id); that can happen only to a request that got an error.
+if [ "$sold201" -le 1000 ] && [ $((1000 - sold201)) -le "$failed" ]; then
+  ok "every 201 is a ticket; $((1000 - sold201)) tickets went to requests that got an error ($failed errors)"
+else not_ok "201s against tickets" "201s $sold201, errors $failed, tickets 1000"; fi
 dups=$(cat "$T"/kp1/[0-9]* "$T"/kp2/[0-9]* | grep -o '"order_id":"[^"]*"' | sort | uniq -d | wc -l)
 check_eq "no order id twice" 0 "$dups"
-bad=$(cat "$T/kp1/results" "$T/kp2/results" | awk '$2 != 201 && $2 != 409 && $2 != 503' | wc -l)
-check_eq "every answer was 201, 409 or 503" 0 "$bad"
+bad=$(awk '$2 != 201 && $2 != 409 && $2 != 503' <<< "$all" | awk '{print $2}' | sort | uniq -c | tr '\n' ' ')
+check_eq "every answer was 201, 409 or 503 (JSON errors for the killed workers' requests)" "" "$bad"
 
 # --- a restarted worker carries on ----------------------------------------------
 taken() { sqlite3 "$VAR/nodes/$1.sqlite" "select taken from counter where event='$2'"; }
