@@ -70,7 +70,7 @@ $(BUILD)/unit-tests: $(call obj,$(UNIT_SRC)) $(FCGI_OBJ) $(RECON_OBJ) $(COMMON_O
 deps:
 	scripts/install-deps
 
-test: all
+test: deps all
 	BUILD=$(BUILD) tests/run
 
 test-unit: $(BUILD)/unit-tests
