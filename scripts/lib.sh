@@ -74,6 +74,7 @@ race() {
     printf 'url = "%s%s"\nrequest = "%s"\ndata = "%s"\noutput = "%s/%d"\nwrite-out = "%d %%{http_code}\\n"\n' \
       "$BASE_URL" "$path" "$method" "$data" "$dir" "$n" "$n" >> "$dir/curl.conf"
   done
+  if [ $n -eq 0 ]; then : > "$dir/results"; return 0; fi
   curl -s --no-progress-meter --parallel --parallel-immediate --parallel-max "$par" -K "$dir/curl.conf" > "$dir/results"
 }
 

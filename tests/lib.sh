@@ -67,7 +67,7 @@ http() {
 
 # reconcile [ARGS]: one reconciler run against the test stack (no lock file).
 reconcile() {
-  "$BUILD/seckill-reconciler" --redis "unix:$REDIS_SOCK" --redis-password-file "$VAR/secrets/redis.pass" \
+  "$BUILD/seckill-reconciler" --redis "unix:$REDIS_SOCK" --redis-password-file "$VAR/secrets/redis-reconciler.pass" \
     --mysql-port "$MYSQL_PORT" --mysql-password-file "$VAR/secrets/mysql-reconciler.pass" --no-lock "$@"
 }
 # sql QUERY: one value (or rows) from MariaDB, as root over the socket.

@@ -78,7 +78,7 @@ moved=$(cat "$T/a.out" "$T/b.out" | sed -n 's/^reconciler: moved \([0-9]*\),.*/\
 check "between them they moved every entry (some perhaps twice)" test "$moved" -ge 6000
 lock=$T/rec.lock
 exec 9>"$lock"; flock 9
-"$BUILD/seckill-reconciler" --redis "unix:$REDIS_SOCK" --redis-password-file "$VAR/secrets/redis.pass" \
+"$BUILD/seckill-reconciler" --redis "unix:$REDIS_SOCK" --redis-password-file "$VAR/secrets/redis-reconciler.pass" \
   --mysql-port "$MYSQL_PORT" --mysql-password-file "$VAR/secrets/mysql-reconciler.pass" --lock-file "$lock" > "$T/locked.out" 2>&1; rc=$?
 exec 9>&-
 check_eq "with the lock held, a second run exits 0 at once" 0 "$rc"
