@@ -15,7 +15,7 @@ FAILED=0
 ok() { PASSED=$((PASSED + 1)); echo "ok - $1"; }
 not_ok() { FAILED=$((FAILED + 1)); echo "not ok - $1${2:+ # $2}"; }
 # check NAME CMD...: passes when CMD succeeds.
-check() { local name=$1; shift; if "$@"; then ok "$name"; else not_ok "$name" "failed: $*"; fi; }
+check() { local name=$1; shift; if "$@" > /dev/null; then ok "$name"; else not_ok "$name" "failed: $*"; fi; }
 # check_eq NAME WANT GOT
 check_eq() { if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1" "want '$2', got '$3'"; fi; }
 finish() { echo "# $(basename "$0"): $PASSED passed, $FAILED failed"; [ "$FAILED" -eq 0 ]; }
