@@ -22,7 +22,7 @@ struct NodeConfig {
 
 struct ClusterConfig {
   std::vector<NodeConfig> nodes;
-  int buffer_percent = 10;             // each node's allotment = its share + this % of the stock
+  int buffer_percent = 15;             // each node's allotment = its share + this % of the stock
   std::string default_event = "default";  // the event sold by /buy/ticket
   int max_body_bytes = 4096;           // largest request body a worker reads
   int rate_per_second = 0;             // nginx limit_req per client address (0 = off)

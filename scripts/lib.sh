@@ -22,8 +22,15 @@ ADMIN_URL=http://127.0.0.1:$ADMIN_PORT
 die() { echo "$(basename "$0"): $*" >&2; exit 1; }
 say() { echo "==> $*"; }
 
-# pid_alive FILE: true when FILE holds the pid of a live process.
-pid_alive() { [ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# pid_alive FILE: true when FILE holds the pid of a live process (a zombie,
+# killed but not yet reaped, is not alive).
+pid_alive() { [ -s "$1" ] && proc_alive "$(cat "$1")"; }
+proc_alive() {
+  local state
+  kill -0 "$1" 2>/dev/null || return 1
+  state=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 1
+  [ "$state" != Z ]
+}
 
 # port_taken PORT: true when something listens on 127.0.0.1:PORT.
 port_taken() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -42,8 +49,8 @@ stop_pid() {
   pid_alive "$file" || { rm -f "$file"; return 0; }
   pid=$(cat "$file")
   kill -TERM "$pid" 2>/dev/null
-  for ((i = 0; i < secs * 10; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  if kill -0 "$pid" 2>/dev/null; then
+  for ((i = 0; i < secs * 10; i++)); do proc_alive "$pid" || break; sleep 0.1; done
+  if proc_alive "$pid"; then
     echo "$name (pid $pid) did not stop in ${secs}s: killing it" >&2
     kill -KILL "$pid" 2>/dev/null
   fi

@@ -20,7 +20,7 @@ TEST_CASE("the shipped cluster config parses") {
 TEST_CASE("allotment is the weighted share plus the buffer") {
   ClusterConfig c;
   REQUIRE(ClusterConfig::Parse(kConf, "test", &c).ok());
-  CHECK(c.Allotment("a", 10000) == 1000 + 1000);
+  CHECK(c.Allotment("a", 10000) == 1000 + 1000);  // buffer_percent = 10 in kConf
   CHECK(c.Allotment("d", 10000) == 4000 + 1000);
   CHECK(c.Allotment("nobody", 10000) == 0);
   // Rounded up, and never more than the stock.
