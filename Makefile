@@ -37,12 +37,12 @@ ADMIN_OBJ  := $(call obj,$(ADMIN_SRC))
 LIBS_REDIS  := -lhiredis
 LIBS_SQLITE := -lsqlite3
 LIBS_MYSQL  := -lmysqlcppconn
-LIBS_FCGI   := -lfcgi -lpthread
+LIBS_FCGI   := -lfcgi -lpthread -lcurl
 
 BINS := $(BUILD)/seckill-worker $(BUILD)/seckill-hello $(BUILD)/seckill-admin $(BUILD)/unit-tests \
         $(if $(wildcard reconciler/main.cpp),$(BUILD)/seckill-reconciler)
 
-.PHONY: all test test-unit run bench install clean deps stack-up stack-down
+.PHONY: all test test-unit run bench install clean deps stack-up stack-down fuzz fuzz-smoke clean-fuzz
 all: $(BINS)
 
 $(BUILD)/gen/lua_scripts.cpp: $(wildcard lua/*.lua) scripts/embed-lua
@@ -99,3 +99,43 @@ clean:
 	rm -rf build build-san
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+
+# ---- Fuzzing (tests/fuzz/) -------------------------------------------------
+# libFuzzer + ASan + UBSan, built by clang++ into build-fuzz/ (its own objects,
+# never mixed with the g++ ones in build/ or build-san/). The target links only
+# the pure parsing code.
+#   make fuzz [FUZZ_SECONDS=600]       a long run; the corpus grows in var/fuzz/corpus
+#   make fuzz-smoke [FUZZ_SECONDS=60]  a short run from a fresh copy of the seeds
+#                                      (tests/integration/fuzz_test.sh)
+# An input that crashes is written as var/fuzz/crash-<sha1> (or leak-, timeout-,
+# oom-); replay it with: build-fuzz/request_fuzz var/fuzz/crash-<sha1>
+FUZZ_CXX      ?= clang++
+FUZZ_BUILD    := build-fuzz
+FUZZ_CXXFLAGS := -std=c++17 -O1 -g -Wall -Wextra -Wno-unused-parameter -MMD -MP -I. \
+                 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_SRC      := tests/fuzz/request_fuzz.cpp fcgi/http_request.cpp fcgi/router.cpp fcgi/response.cpp common/ids.cpp
+FUZZ_OBJ      := $(patsubst %.cpp,$(FUZZ_BUILD)/obj/%.o,$(FUZZ_SRC))
+FUZZ_RUN      := -max_len=4096 -artifact_prefix=var/fuzz/ -print_final_stats=1
+
+$(FUZZ_BUILD)/obj/%.o: %.cpp
+	@mkdir -p $(@D)
+	$(FUZZ_CXX) $(FUZZ_CXXFLAGS) -c $< -o $@
+$(FUZZ_BUILD)/request_fuzz: $(FUZZ_OBJ)
+	$(FUZZ_CXX) -fsanitize=fuzzer,address,undefined -o $@ $^
+
+fuzz: $(FUZZ_BUILD)/request_fuzz
+	@mkdir -p var/fuzz/corpus
+	cp -n tests/fuzz/corpus/* var/fuzz/corpus/
+	$(FUZZ_BUILD)/request_fuzz $(FUZZ_RUN) -max_total_time=$(or $(FUZZ_SECONDS),600) var/fuzz/corpus
+
+fuzz-smoke: $(FUZZ_BUILD)/request_fuzz
+	@mkdir -p var/fuzz
+	@corpus=$$(mktemp -d var/fuzz/smoke.XXXXXX) && cp tests/fuzz/corpus/* "$$corpus"/ && \
+	  { $(FUZZ_BUILD)/request_fuzz $(FUZZ_RUN) -max_total_time=$(or $(FUZZ_SECONDS),60) "$$corpus"; rc=$$?; \
+	    rm -rf "$$corpus"; exit $$rc; }
+
+clean: clean-fuzz
+clean-fuzz:
+	rm -rf $(FUZZ_BUILD)
+
+-include $(wildcard $(FUZZ_OBJ:.o=.d))

@@ -8,6 +8,9 @@
 //                            returned:<node> (tickets sold by <node> and later
 //                            released: the node may sell that many again).
 //                            Orders ever made = sold + sum of returned:*.
+//                            paid, expired, cancelled: counts of those
+//                            transitions; reconciled_at, lag_ms: the
+//                            reconciler's last pass (for the operator page)
 //   ev:{E}:users      hash   user -> space-separated order ids the user holds
 //   ev:{E}:exp        zset   order id scored by expires-at (ms): pending payments
 //   ev:{E}:log        stream one entry per state change, read by the reconciler:

@@ -132,8 +132,51 @@ Reply RedisClient::Raw(const std::vector<std::string>& argv, Status* status) {
 
 Reply RedisClient::Command(const std::vector<std::string>& argv, Status* status) {
   *status = EnsureConnected();
-  if (!status->ok()) return nullptr;
-  return Raw(argv, status);
+  Reply r = status->ok() ? Raw(argv, status) : nullptr;
+  if (!status->ok()) errors_++;
+  return r;
+}
+
+std::vector<Reply> RedisClient::Pipeline(const std::vector<std::vector<std::string>>& commands, Status* status) {
+  std::vector<Reply> replies;
+  *status = EnsureConnected();
+  if (!status->ok() || commands.empty()) return replies;
+  std::vector<const char*> a;
+  std::vector<size_t> l;
+  for (const auto& argv : commands) {
+    a.clear();
+    l.clear();
+    for (const auto& s : argv) {
+      a.push_back(s.data());
+      l.push_back(s.size());
+    }
+    // Appending only fills hiredis's output buffer; redisGetReply writes it.
+    if (redisAppendCommandArgv(ctx_, static_cast<int>(argv.size()), a.data(), l.data()) != REDIS_OK) {
+      *status = Status::Unavailable("redis " + address_.ToString() + ": " + (ctx_->errstr[0] ? ctx_->errstr : "out of memory"));
+      Drop();
+      return replies;
+    }
+  }
+  round_trips_++;
+  replies.reserve(commands.size());
+  for (size_t i = 0; i < commands.size(); i++) {
+    void* r = nullptr;
+    if (redisGetReply(ctx_, &r) != REDIS_OK || !r) {
+      *status = Status::Unavailable("redis " + address_.ToString() + ": " + (ctx_->errstr[0] ? ctx_->errstr : "connection lost"));
+      Drop();
+      replies.clear();
+      return replies;
+    }
+    replies.emplace_back(static_cast<redisReply*>(r));
+  }
+  for (const Reply& r : replies) {
+    if (r->type == REDIS_REPLY_ERROR && IsTransientError(r->str)) {
+      *status = Status::Unavailable("redis " + address_.ToString() + ": " + std::string(r->str, r->len));
+      replies.clear();
+      return replies;
+    }
+  }
+  return replies;
 }
 
 Status RedisClient::LoadScript(const std::string& name, std::string* sha) {

@@ -46,6 +46,14 @@ class RedisClient {
   // Unavailable when Redis cannot be reached or the connection broke.
   Reply Command(const std::vector<std::string>& argv, Status* status);
 
+  // Sends every command of `commands` in one write, then reads their replies
+  // in order: one round trip for many commands. Returns one reply per
+  // command (error replies included, as Command does), or nothing with
+  // *status set to Unavailable when the connection broke or Redis answered a
+  // transient error; then any prefix of the commands may have run, and the
+  // commands are not retried: pipeline only what is safe to send again.
+  std::vector<Reply> Pipeline(const std::vector<std::vector<std::string>>& commands, Status* status);
+
   // Runs the embedded script `name` (see lua_scripts.h) with EVALSHA, loading
   // it first if this connection has not, and again on NOSCRIPT.
   Reply Script(const std::string& name, const std::vector<std::string>& keys,
@@ -53,6 +61,8 @@ class RedisClient {
 
   // Counts round trips to Redis since start (for the benchmarks and metrics).
   uint64_t round_trips() const { return round_trips_; }
+  // Calls that failed with Unavailable (unreachable, broken connection).
+  uint64_t errors() const { return errors_; }
   const RedisAddress& address() const { return address_; }
 
  private:
@@ -66,6 +76,7 @@ class RedisClient {
   redisContext* ctx_ = nullptr;
   std::vector<std::pair<std::string, std::string>> shas_;  // name -> sha1, this server
   uint64_t round_trips_ = 0;
+  uint64_t errors_ = 0;
   bool retried_ = false;  // inside the one retry after EPIPE
 };
 

@@ -42,6 +42,12 @@ Response Api::Handle(const Route& route, const HttpRequest& req) {
     case Endpoint::kOrderStatus: return OrderAction(route.endpoint, route.id, req);
     case Endpoint::kBuyTicket: return BuyTicket(req);
     case Endpoint::kHealth: return Health();
+    case Endpoint::kMetrics:
+      if (!req.admin) break;
+      return MetricsText(route.id);
+    case Endpoint::kStatus:
+      if (!req.admin) break;
+      return OperatorStatus(admin_.status, route.id);
     case Endpoint::kMethodNotAllowed: {
       Response r = ErrorResponse(405, "method_not_allowed");
       r.allow = route.allow;
@@ -84,12 +90,23 @@ Response Api::BuyTicket(const HttpRequest& req) {
   ReserveResult r = reservations_->Reserve(cluster_->default_event, user);
   using O = ReserveResult::Outcome;
   switch (r.outcome) {
-    case O::kReserved:
-      return JsonResponse(200, {{"code", 1}, {"msg", "ok"}, {"order_id", r.order_id}, {"user_id", user},
-                                {"node", reservations_->node()}});
-    case O::kSoldOut: return JsonResponse(200, {{"code", -1}, {"msg", "sold out"}});
-    case O::kLimit: return JsonResponse(200, {{"code", -1}, {"msg", "limit reached"}, {"order_id", r.order_id}});
-    case O::kNoEvent: return JsonResponse(200, {{"code", -1}, {"msg", "sold out"}});
+    case O::kReserved: {
+      Response resp = JsonResponse(200, {{"code", 1}, {"msg", "ok"}, {"order_id", r.order_id}, {"user_id", user},
+                                         {"node", reservations_->node()}});
+      resp.outcome = Outcome::kReserved;
+      return resp;
+    }
+    case O::kSoldOut:
+    case O::kNoEvent: {
+      Response resp = JsonResponse(200, {{"code", -1}, {"msg", "sold out"}});
+      resp.outcome = Outcome::kSoldOut;
+      return resp;
+    }
+    case O::kLimit: {
+      Response resp = JsonResponse(200, {{"code", -1}, {"msg", "limit reached"}, {"order_id", r.order_id}});
+      resp.outcome = Outcome::kLimit;
+      return resp;
+    }
     case O::kUnavailable: return Unavailable(r.detail);
     case O::kInternal: break;
   }
@@ -131,11 +148,24 @@ Response Api::OrderAction(Endpoint e, const std::string& order_id, const HttpReq
                                 {"expires_at", view.expires_at_ms / 1000.0}});
     case OrderOutcome::kNotFound: return ErrorResponse(404, "no_such_order");
     case OrderOutcome::kGone: return ErrorResponse(410, "order_closed", "the order expired or was cancelled");
-    case OrderOutcome::kConflict: return ErrorResponse(409, "already_paid");
+    case OrderOutcome::kConflict: {
+      Response r = ErrorResponse(409, "already_paid");
+      r.outcome = Outcome::kConflict;
+      return r;
+    }
     case OrderOutcome::kUnavailable: return Unavailable(detail);
     case OrderOutcome::kInternal: break;
   }
   return Internal(detail);
+}
+
+Response Api::MetricsText(const std::string& node) {
+  if (node != reservations_->node()) return ErrorResponse(404, "not_found", "this is node " + reservations_->node());
+  Response r;
+  r.status = 200;
+  r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+  r.body = admin_.metrics->Render(node, admin_.counter);
+  return r;
 }
 
 Response Api::Health() {

@@ -6,6 +6,8 @@
 #include <string>
 
 #include "common/cluster_config.h"
+#include "fcgi/metrics.h"
+#include "fcgi/operator_status.h"
 #include "fcgi/http_request.h"
 #include "fcgi/orders.h"
 #include "fcgi/reservation.h"
@@ -14,10 +16,19 @@
 
 namespace seckill {
 
+// What the admin endpoints (/metrics/{node}, /status/{event}) read; they
+// answer only requests that came through the admin listener.
+struct AdminSources {
+  Metrics* metrics;
+  NodeCounter* counter;
+  StatusSources status;
+};
+
 class Api {
  public:
-  Api(const ClusterConfig* cluster, Reservations* reservations, Orders* orders, RedisClient* redis)
-      : cluster_(cluster), reservations_(reservations), orders_(orders), redis_(redis) {}
+  Api(const ClusterConfig* cluster, Reservations* reservations, Orders* orders, RedisClient* redis,
+      AdminSources admin)
+      : cluster_(cluster), reservations_(reservations), orders_(orders), redis_(redis), admin_(std::move(admin)) {}
 
   // Answers `req`, whose route is `route`.
   Response Handle(const Route& route, const HttpRequest& req);
@@ -28,11 +39,13 @@ class Api {
   Response EventStatus(const std::string& event);
   Response OrderAction(Endpoint e, const std::string& order_id, const HttpRequest& req);
   Response Health();
+  Response MetricsText(const std::string& node);
 
   const ClusterConfig* cluster_;
   Reservations* reservations_;
   Orders* orders_;
   RedisClient* redis_;
+  AdminSources admin_;
 };
 
 // Reads the user_id parameter. Returns false (and sets *error) when it is

@@ -24,6 +24,7 @@ struct HttpRequest {
   std::string method;  // REQUEST_METHOD, e.g. "POST"
   std::string path;    // the path of REQUEST_URI, not decoded (ids need no decoding)
   std::vector<std::pair<std::string, std::string>> params;  // query + form body
+  bool admin = false;  // came through the local-only admin listener (nginx sets SECKILL_ADMIN)
 
   // Returns the value of parameter `name`, or nullptr.
   const std::string* Param(std::string_view name) const;

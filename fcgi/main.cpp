@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -22,6 +23,7 @@
 #include "common/redis_client.h"
 #include "fcgi/api.h"
 #include "fcgi/http_request.h"
+#include "fcgi/metrics.h"
 #include "fcgi/node_counter.h"
 #include "fcgi/orders.h"
 #include "fcgi/reservation.h"
@@ -58,7 +60,9 @@ int ReadBody(FCGX_Request* req, size_t max_body, std::string* body) {
   return 0;
 }
 
-Response HandleOne(FCGX_Request* fr, Api* api, size_t max_body) {
+// Answers one request; sets *endpoint to what it asked for (for the metrics).
+Response HandleOne(FCGX_Request* fr, Api* api, size_t max_body, Endpoint* endpoint) {
+  *endpoint = Endpoint::kNotFound;
   std::string body;
   if (int early = ReadBody(fr, max_body, &body))
     return ErrorResponse(early, early == 413 ? "body_too_large" : "bad_request");
@@ -69,7 +73,10 @@ Response HandleOne(FCGX_Request* fr, Api* api, size_t max_body) {
       return ErrorResponse(415, "unsupported_media_type", "send application/x-www-form-urlencoded");
     return ErrorResponse(400, "bad_request", st.message());
   }
-  return api->Handle(MatchRoute(req.method, req.path), req);
+  req.admin = !Param(fr, "SECKILL_ADMIN").empty();
+  Route route = MatchRoute(req.method, req.path);
+  *endpoint = route.endpoint;
+  return api->Handle(route, req);
 }
 
 }  // namespace
@@ -88,9 +95,11 @@ int main(int argc, char** argv) {
       ("sqlite-busy-ms", "longest wait for the node counter's lock before answering 503", cxxopts::value<int>()->default_value("100"))
       ("soldout-dir", "directory of this host's sold-out flags (tested by nginx)", cxxopts::value<std::string>())
       ("watch-ms", "how often the sold-out flags are re-checked against Redis", cxxopts::value<int>()->default_value("200"))
+      ("metrics-dir", "directory of this host's node metrics files (<node>.shm); empty: no metrics", cxxopts::value<std::string>()->default_value(""))
+      ("nginx-status-url", "nginx stub_status URL for the operator status (empty: not reported)", cxxopts::value<std::string>()->default_value(""))
       ("log", "append log lines to this file instead of stderr", cxxopts::value<std::string>()->default_value(""))
       ("h,help", "show this help");
-  std::string node, cluster_path, sqlite_path, soldout_dir, log_path, password_file;
+  std::string node, cluster_path, sqlite_path, soldout_dir, log_path, password_file, metrics_dir, nginx_status_url;
   RedisAddress redis_addr;
   int redis_timeout = 1000, busy_ms = 100, watch_ms = 200;
   try {
@@ -111,6 +120,8 @@ int main(int argc, char** argv) {
     soldout_dir = args["soldout-dir"].as<std::string>();
     log_path = args["log"].as<std::string>();
     password_file = args["redis-password-file"].as<std::string>();
+    metrics_dir = args["metrics-dir"].as<std::string>();
+    nginx_status_url = args["nginx-status-url"].as<std::string>();
     redis_timeout = args["redis-timeout-ms"].as<int>();
     busy_ms = args["sqlite-busy-ms"].as<int>();
     watch_ms = args["watch-ms"].as<int>();
@@ -158,12 +169,21 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  Metrics metrics;
+  if (!metrics_dir.empty()) {
+    st = metrics.Open(metrics_dir + "/" + node + ".shm");
+    if (!st.ok()) fprintf(stderr, "seckill-worker %d: no metrics: %s\n", getpid(), st.message().c_str());
+  }
+
   RedisClient redis(redis_addr, redis_timeout);
   SoldOutFlags flags(soldout_dir);
   flags.StartWatcher(redis_addr, watch_ms);
   Reservations reservations(&cluster, node, &redis, &counter, &flags);
   Orders orders(&redis, &flags);
-  Api api(&cluster, &reservations, &orders, &redis);
+  size_t slash = sqlite_path.rfind('/');
+  std::string sqlite_dir = slash == std::string::npos ? "." : sqlite_path.substr(0, slash);
+  Api api(&cluster, &reservations, &orders, &redis,
+          AdminSources{&metrics, &counter, StatusSources{&cluster, &redis, sqlite_dir, metrics_dir, nginx_status_url}});
 
   if (FCGX_Init() != 0) {
     fprintf(stderr, "seckill-worker: FCGX_Init failed\n");
@@ -183,10 +203,13 @@ int main(int argc, char** argv) {
   fprintf(stderr, "seckill-worker %d: node %s serving (redis %s, counter %s)\n", getpid(), node.c_str(),
           redis_addr.ToString().c_str(), sqlite_path.c_str());
   const size_t max_body = static_cast<size_t>(cluster.max_body_bytes);
+  uint64_t redis_trips = 0, redis_errors = 0;
   while (!g_stop && FCGX_Accept_r(&fr) >= 0) {
+    auto t0 = std::chrono::steady_clock::now();
     Response resp;
+    Endpoint endpoint = Endpoint::kNotFound;
     try {
-      resp = HandleOne(&fr, &api, max_body);
+      resp = HandleOne(&fr, &api, max_body, &endpoint);
     } catch (const std::exception& e) {
       fprintf(stderr, "seckill-worker %d: request failed: %s\n", getpid(), e.what());
       resp = ErrorResponse(500, "internal");
@@ -194,6 +217,13 @@ int main(int argc, char** argv) {
     std::string out = resp.Serialize(node);
     FCGX_PutStr(out.data(), static_cast<int>(out.size()), fr.out);
     FCGX_Finish_r(&fr);
+    metrics.Count(endpoint, resp.outcome, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    metrics.AddRedis(redis.round_trips() - redis_trips, redis.errors() - redis_errors);
+    redis_trips = redis.round_trips();
+    redis_errors = redis.errors();
+    uint64_t busy = 0, waits = 0;
+    counter.TakeStats(&busy, &waits);
+    if (busy || waits) metrics.AddSqlite(busy, waits);
   }
   if (g_stop) {
     fprintf(stderr, "seckill-worker %d: shutting down on signal\n", getpid());

@@ -5,6 +5,9 @@
 #include "common/clock.h"
 
 namespace seckill {
+
+thread_local uint64_t g_sqlite_waits = 0;
+
 namespace {
 
 // A busy handler that polls every 50 µs instead of SQLite's default sleeps of
@@ -15,6 +18,7 @@ int BusyPoll(void* arg, int count) {
   int busy_ms = *static_cast<int*>(arg);
   if (count == 0) deadline = MonoMillis() + busy_ms;
   if (MonoMillis() >= deadline) return 0;
+  g_sqlite_waits++;
   struct timespec ts = {0, 50 * 1000};
   nanosleep(&ts, nullptr);
   return 1;
@@ -76,7 +80,10 @@ Status NodeCounter::Ensure(const std::string& event, int64_t allotment) {
 
 NodeCounter::Take NodeCounter::TakeOne(const std::string& event) {
   sqlite3_bind_text(take_, 1, event.data(), static_cast<int>(event.size()), SQLITE_STATIC);
-  if (!Step(take_, "take").ok()) return Take::kBusy;
+  if (!Step(take_, "take").ok()) {
+    busy_++;
+    return Take::kBusy;
+  }
   return sqlite3_changes(db_) == 1 ? Take::kTaken : Take::kExhausted;
 }
 
@@ -103,6 +110,30 @@ Status NodeCounter::Get(const std::string& event, Row* row) {
   if (rc == SQLITE_ROW) return Status::Ok();
   if (rc == SQLITE_DONE) return Status::NotFound("node has no counter for " + event);
   return Status::Unavailable(std::string("sqlite get: ") + sqlite3_errstr(rc));
+}
+
+Status NodeCounter::All(std::vector<std::pair<std::string, Row>>* rows) {
+  rows->clear();
+  sqlite3_stmt* st = nullptr;
+  if (sqlite3_prepare_v2(db_, "SELECT event, allotment, taken, returned FROM counter ORDER BY event", -1, &st, nullptr) != SQLITE_OK)
+    return Status::Unavailable(std::string("sqlite: ") + sqlite3_errmsg(db_));
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    Row r;
+    r.allotment = sqlite3_column_int64(st, 1);
+    r.taken = sqlite3_column_int64(st, 2);
+    r.returned = sqlite3_column_int64(st, 3);
+    rows->emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)), r);
+  }
+  sqlite3_finalize(st);
+  return rc == SQLITE_DONE ? Status::Ok() : Status::Unavailable(std::string("sqlite: ") + sqlite3_errstr(rc));
+}
+
+void NodeCounter::TakeStats(uint64_t* busy, uint64_t* retries) {
+  *busy = busy_;
+  *retries = g_sqlite_waits;
+  busy_ = 0;
+  g_sqlite_waits = 0;
 }
 
 }  // namespace seckill

@@ -21,6 +21,8 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "common/status.h"
 
@@ -61,6 +63,13 @@ class NodeCounter {
   // Reads the event's row. NotFound when the node has not seen the event.
   Status Get(const std::string& event, Row* row);
 
+  // Reads every row (for the metrics).
+  Status All(std::vector<std::pair<std::string, Row>>* rows);
+
+  // Takes that found the file locked past the busy timeout, and waits for
+  // another process's lock, since the last call (for the metrics).
+  void TakeStats(uint64_t* busy, uint64_t* retries);
+
  private:
   Status Step(sqlite3_stmt* st, const char* what);
   sqlite3* db_ = nullptr;
@@ -70,6 +79,10 @@ class NodeCounter {
   sqlite3_stmt* see_returned_ = nullptr;
   sqlite3_stmt* get_ = nullptr;
   int busy_ms_ = 100;
+  uint64_t busy_ = 0;  // since the last TakeStats
 };
+
+// The busy handler's count of waits, for NodeCounter::TakeStats.
+extern thread_local uint64_t g_sqlite_waits;
 
 }  // namespace seckill

@@ -21,6 +21,36 @@ const char* StatusText(int status) {
   return "Unknown";
 }
 
+const char* OutcomeName(Outcome o) {
+  switch (o) {
+    case Outcome::kReserved: return "reserved";
+    case Outcome::kSoldOut: return "sold_out";
+    case Outcome::kLimit: return "limit";
+    case Outcome::kOk: return "ok";
+    case Outcome::kBadRequest: return "bad_request";
+    case Outcome::kNotFound: return "not_found";
+    case Outcome::kGone: return "gone";
+    case Outcome::kConflict: return "conflict";
+    case Outcome::kUnavailable: return "unavailable";
+    case Outcome::kInternal: return "internal";
+    case Outcome::kCount: break;
+  }
+  return "unknown";
+}
+
+Outcome OutcomeOfStatus(int status) {
+  switch (status) {
+    case 200: return Outcome::kOk;
+    case 201: return Outcome::kReserved;
+    case 404: return Outcome::kNotFound;
+    case 409: return Outcome::kSoldOut;
+    case 410: return Outcome::kGone;
+    case 429: return Outcome::kLimit;
+    case 503: return Outcome::kUnavailable;
+  }
+  return status >= 500 ? Outcome::kInternal : Outcome::kBadRequest;
+}
+
 std::string Response::Serialize(const std::string& node) const {
   std::string out;
   out.reserve(160 + body.size());
@@ -28,7 +58,9 @@ std::string Response::Serialize(const std::string& node) const {
   out += std::to_string(status);
   out += ' ';
   out += StatusText(status);
-  out += "\r\nContent-Type: application/json\r\nCache-Control: no-store\r\nX-Node: ";
+  out += "\r\nContent-Type: ";
+  out += content_type;
+  out += "\r\nCache-Control: no-store\r\nX-Node: ";
   out += node;
   if (!allow.empty()) {
     out += "\r\nAllow: ";
@@ -44,6 +76,7 @@ std::string Response::Serialize(const std::string& node) const {
 Response JsonResponse(int status, const nlohmann::json& json) {
   Response r;
   r.status = status;
+  r.outcome = OutcomeOfStatus(status);
   r.body = json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   r.body.push_back('\n');
   return r;

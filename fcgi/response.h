@@ -3,16 +3,28 @@
 // answer carries Content-Type: application/json, Cache-Control: no-store and
 // the X-Node header naming the node that answered.
 #pragma once
+#include <cstdint>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
 namespace seckill {
 
+// What a request came to, as the metrics count it.
+enum class Outcome : uint8_t {
+  kReserved, kSoldOut, kLimit, kOk, kBadRequest, kNotFound, kGone, kConflict, kUnavailable, kInternal,
+  kCount
+};
+const char* OutcomeName(Outcome o);
+// The usual outcome of an HTTP status (409 is "sold out": the reservation's).
+Outcome OutcomeOfStatus(int status);
+
 struct Response {
   int status = 200;
+  Outcome outcome = Outcome::kOk;  // set from status by JsonResponse; api.cpp refines it
   std::string body;   // JSON text
   std::string allow;  // the Allow header, for 405
+  const char* content_type = "application/json";
 
   // Returns the complete FastCGI stdout: headers, blank line, body.
   std::string Serialize(const std::string& node) const;

@@ -38,6 +38,8 @@ Route MatchRoute(std::string_view method, std::string_view path) {
     return r;
   }
   if (path == "/healthz") return Make(method, "GET", Endpoint::kHealth, "", "GET");
+  if (Capture(path, "/metrics/", "", &id)) return Make(method, "GET", Endpoint::kMetrics, id, "GET");
+  if (Capture(path, "/status/", "", &id)) return Make(method, "GET", Endpoint::kStatus, id, "GET");
   Route r;
   r.allow = "";
   return r;
@@ -54,6 +56,8 @@ const char* EndpointName(Endpoint e) {
     case Endpoint::kOrderStatus: return "order";
     case Endpoint::kBuyTicket: return "buy_ticket";
     case Endpoint::kHealth: return "health";
+    case Endpoint::kMetrics: return "metrics";
+    case Endpoint::kStatus: return "status";
   }
   return "unknown";
 }

@@ -28,6 +28,7 @@ end
 local function release(keys, okey, oid, user, node, status, now)
   redis.call('HINCRBY', keys[1], 'sold', -1)
   redis.call('HINCRBY', keys[1], 'returned:' .. node, 1)
+  redis.call('HINCRBY', keys[1], status, 1)  -- the operator page's count of expired / cancelled
   drop_holding(keys[2], user, oid)
   redis.call('ZREM', keys[3], oid)
   redis.call('HSET', okey, 'status', status, status .. '_at', now)

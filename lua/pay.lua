@@ -16,6 +16,7 @@ if now >= tonumber(o[3]) then
   return {-410, 'expired'}
 end
 redis.call('HSET', KEYS[5], 'status', 'paid', 'paid_at', now)
+redis.call('HINCRBY', KEYS[1], 'paid', 1)
 redis.call('ZREM', KEYS[3], ARGV[1])
 redis.call('XADD', KEYS[4], '*', 't', 'paid', 'o', ARGV[1], 'u', o[1], 'n', o[4], 'at', now)
 return {1}
