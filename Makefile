@@ -89,11 +89,14 @@ stack-up: all
 stack-down:
 	scripts/stack down
 
+SHARE := $(DESTDIR)$(PREFIX)/share/seckill
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/seckill/lua $(DESTDIR)$(PREFIX)/share/seckill/sql
+	install -d $(DESTDIR)$(PREFIX)/bin $(SHARE)/lua $(SHARE)/nginx $(SHARE)/etc
 	install -m 0755 $(BUILD)/seckill-worker $(BUILD)/seckill-admin $(BUILD)/seckill-reconciler $(DESTDIR)$(PREFIX)/bin/
-	install -m 0644 lua/*.lua $(DESTDIR)$(PREFIX)/share/seckill/lua/
-	cp -r sql/. $(DESTDIR)$(PREFIX)/share/seckill/sql/
+	install -m 0644 lua/*.lua $(SHARE)/lua/
+	install -m 0644 nginx/* $(SHARE)/nginx/
+	install -m 0644 etc/cluster.conf $(SHARE)/etc/
+	cp -r sql web deploy $(SHARE)/
 
 clean:
 	rm -rf build build-san
