@@ -128,7 +128,7 @@ $(FUZZ_BUILD)/request_fuzz: $(FUZZ_OBJ)
 
 fuzz: $(FUZZ_BUILD)/request_fuzz
 	@mkdir -p var/fuzz/corpus
-	cp -n tests/fuzz/corpus/* var/fuzz/corpus/
+	cp tests/fuzz/corpus/* var/fuzz/corpus/
 	$(FUZZ_BUILD)/request_fuzz $(FUZZ_RUN) -max_total_time=$(or $(FUZZ_SECONDS),600) var/fuzz/corpus
 
 fuzz-smoke: $(FUZZ_BUILD)/request_fuzz

@@ -189,7 +189,7 @@ int main(int argc, char** argv) {
     fprintf(stderr, "seckill-worker: FCGX_Init failed\n");
     return 1;
   }
-  // After FCGX_Init, which installs libfcgi's own SIGUSR1 handler: TERM, INT
+  // After FCGX_Init, which installs libfcgi's own SIGUSR1 handler: TERM, INT, QUIT
   // and USR1 (multiwatch's graceful signal) all end the loop after the
   // request in hand. No SA_RESTART: accept() returns so the loop can end.
   struct sigaction sa = {};
@@ -197,6 +197,7 @@ int main(int argc, char** argv) {
   sigaction(SIGTERM, &sa, nullptr);
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGUSR1, &sa, nullptr);
+  sigaction(SIGQUIT, &sa, nullptr);  // what multiwatch sends on stop, whatever -s says
   signal(SIGPIPE, SIG_IGN);
   FCGX_Request fr;
   FCGX_InitRequest(&fr, 0, 0);
