@@ -1,0 +1,271 @@
+// app.js — the buyer's page. It uses only the public API (docs/api.md):
+//   GET  /api/events/{event}                      what remains, every 2 s
+//   POST /api/events/{event}/reservations         user_id → 201 / 409 / 429 / 404 / 503
+//   GET  /api/orders/{id}?user_id=                the order (to load it, or to confirm an expiry)
+//   POST /api/orders/{id}/payment | /cancellation user_id
+// Every outcome is said in the polite live region #message.
+'use strict';
+(function () {
+  const ID = /^[A-Za-z0-9_.-]{1,64}$/;
+  const STOCK_MS = 2000;
+  const TIMEOUT_MS = 8000;
+  const $ = (id) => document.getElementById(id);
+  const el = {};
+  for (const id of ['buy', 'user', 'new-user', 'event', 'left', 'left-bar', 'reserve', 'message', 'held', 'held-id',
+    'load', 'order', 'order-title', 'order-id', 'order-event', 'order-status', 'countdown-row', 'countdown', 'pay',
+    'cancel']) el[id] = $(id);
+
+  let order = null;    // {order_id, event, user_id, status, deadline (local ms)} once there is one
+  let heldId = '';     // the order named by a 429
+  let busy = false;    // one request from a button at a time
+  let ticker = 0, stockTimer = 0, stockGen = 0, confirmTries = 0;
+
+  // --- helpers --------------------------------------------------------------------
+  const enc = encodeURIComponent;
+  function setText(node, s) { if (node.textContent !== s) node.textContent = s; }
+  // say KIND TEXT: the message in the live region (kind: ok, warn, error, info).
+  // The same text twice is cleared first so that it is announced again.
+  function say(kind, text) {
+    el.message.dataset.kind = kind;
+    if (el.message.textContent === text) {
+      el.message.textContent = '';
+      setTimeout(() => { el.message.textContent = text; }, 100);
+    } else {
+      el.message.textContent = text;
+    }
+  }
+  function mmss(ms) {
+    const s = Math.max(0, Math.ceil(ms / 1000));
+    return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+  }
+  function store(key, value) { try { localStorage.setItem(key, value); } catch (e) { /* private mode */ } }
+  function stored(key) { try { return localStorage.getItem(key) || ''; } catch (e) { return ''; } }
+  function newUserId() {
+    const b = new Uint8Array(5);
+    crypto.getRandomValues(b);
+    return 'u-' + Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+  }
+
+  // api METHOD PATH [PARAMS]: {status, body, date}; status 0 when the
+  // network failed or nothing answered within 8 s. POST params go as a form.
+  async function api(method, path, params) {
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), TIMEOUT_MS);
+    const init = { method, cache: 'no-store', signal: abort.signal };
+    let url = path;
+    if (params && method === 'POST') init.body = new URLSearchParams(params);
+    else if (params) url += '?' + new URLSearchParams(params);
+    try {
+      const res = await fetch(url, init);
+      let body = null;
+      try { body = await res.json(); } catch (e) { /* not JSON */ }
+      return { status: res.status, body, date: res.headers.get('Date') };
+    } catch (e) {
+      return { status: 0, body: null, date: null };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+  const isBusy = (r) => r.status === 0 || r.status >= 500;
+  const BUSY = 'The service is busy or unreachable: try again.';
+
+  // The local time at which a server time (Unix seconds) falls: the Date
+  // header (whole seconds) corrects a client clock that is off by over 2 s.
+  function localTime(serverSeconds, date) {
+    let skew = 0;
+    const server = date ? Date.parse(date) + 500 : NaN;
+    if (isFinite(server) && Math.abs(Date.now() - server) > 2000) skew = Date.now() - server;
+    return serverSeconds * 1000 + skew;
+  }
+
+  function inputs() {
+    const user = el.user.value.trim(), event = el.event.value.trim();
+    if (!ID.test(user)) { say('error', 'Enter a user id: 1–64 letters, digits, “_”, “.” or “-”.'); el.user.focus(); return null; }
+    if (!ID.test(event)) { say('error', 'Enter an event id: 1–64 letters, digits, “_”, “.” or “-”.'); el.event.focus(); return null; }
+    store('seckill.user', user);
+    return { user, event };
+  }
+
+  // run FN: one button request at a time; the button says it is busy.
+  async function run(button, fn) {
+    if (busy) return;
+    busy = true;
+    button.setAttribute('aria-busy', 'true');
+    try { await fn(); } finally { busy = false; button.removeAttribute('aria-busy'); }
+  }
+
+  // --- what remains (every 2 s) -------------------------------------------------
+  async function refreshStock() {
+    clearTimeout(stockTimer);
+    const mine = ++stockGen;
+    const event = el.event.value.trim();
+    if (!ID.test(event)) {
+      setText(el.left, 'Enter an event id to see what remains.');
+      el['left-bar'].style.width = '0%';
+    } else {
+      const r = await api('GET', `/api/events/${enc(event)}`);
+      if (mine !== stockGen) return;
+      const b = r.body || {};
+      if (r.status === 200) {
+        setText(el.left, b.sold_out ? `Sold out: 0 of ${b.total} tickets left for ${event}.`
+          : `${b.remaining} of ${b.total} tickets left for ${event}.`);
+        el['left-bar'].style.width = (b.total > 0 ? (100 * b.remaining) / b.total : 0).toFixed(1) + '%';
+      } else if (r.status === 404) {
+        setText(el.left, `Unknown event “${event}”.`);
+        el['left-bar'].style.width = '0%';
+      } else {
+        setText(el.left, 'Cannot see the stock right now: retrying.');
+      }
+    }
+    if (mine === stockGen) stockTimer = setTimeout(refreshStock, STOCK_MS);
+  }
+
+  // --- the order ----------------------------------------------------------------------
+  function showOrder() {
+    el.order.hidden = !order;
+    if (!order) return;
+    const open = order.status === 'reserved';
+    setText(el['order-id'], order.order_id);
+    setText(el['order-event'], order.event);
+    setText(el['order-status'], order.status);
+    el['order-status'].dataset.status = order.status;
+    el['countdown-row'].hidden = !open;
+    // Keep the keyboard focus on the page when the buttons go away.
+    const hadFocus = el.order.contains(document.activeElement);
+    el.pay.hidden = el.cancel.hidden = !open;
+    if (hadFocus && !open) el['order-title'].focus();
+    clearInterval(ticker);
+    if (open) { tick(); ticker = setInterval(tick, 250); }
+  }
+  function setOrder(o, date) {
+    order = { order_id: o.order_id, event: o.event, user_id: o.user_id, status: o.status || 'reserved',
+      deadline: localTime(o.expires_at, date) };
+    confirmTries = 0;
+    showOrder();
+  }
+  function tick() {
+    const left = order.deadline - Date.now();
+    setText(el.countdown, mmss(left));
+    el.countdown.classList.toggle('urgent', left < 30000);
+    if (left <= 0) { clearInterval(ticker); confirmExpiry(); }
+  }
+  // The countdown reached zero: ask the server what became of the order.
+  async function confirmExpiry() {
+    const o = order;
+    const r = await api('GET', `/api/orders/${enc(o.order_id)}`, { user_id: o.user_id });
+    if (order !== o) return;
+    if (r.status === 200 && r.body.status === 'reserved' && ++confirmTries <= 5) {
+      setTimeout(confirmExpiry, 1000);  // the server's clock is behind ours
+    } else if (r.status === 200) {
+      order.status = r.body.status;
+      showOrder();
+      sayStatus();
+    } else {
+      say('error', `The time to pay is over; the order's status could not be read (${r.status || 'network error'}): try again.`);
+      if (isBusy(r) && ++confirmTries <= 5) setTimeout(confirmExpiry, 2000);
+    }
+  }
+  function sayStatus() {
+    const id = order.order_id;
+    switch (order.status) {
+      case 'reserved': say('ok', `Reserved! Pay within ${mmss(order.deadline - Date.now())} to keep your ticket.`); break;
+      case 'paid': say('ok', 'Paid: the ticket is yours.'); break;
+      case 'expired': say('warn', 'Expired: the time to pay ran out and the ticket went back on sale.'); break;
+      case 'cancelled': say('ok', 'Cancelled: the ticket is back on sale.'); break;
+      default: say('info', `Order ${id}: ${order.status}.`);
+    }
+  }
+  async function loadOrder(id, user) {
+    const r = await api('GET', `/api/orders/${enc(id)}`, { user_id: user });
+    if (r.status === 200) {
+      setOrder(r.body, r.date);
+      el.held.hidden = true;
+      sayStatus();
+    } else if (r.status === 404) say('error', `No order ${id} for user ${user}.`);
+    else if (isBusy(r)) say('error', BUSY);
+    else say('error', `Could not load order ${id} (HTTP ${r.status}).`);
+  }
+
+  // --- the buttons -------------------------------------------------------------------
+  async function reserve() {
+    const v = inputs();
+    if (!v) return;
+    say('info', 'Reserving…');
+    const r = await api('POST', `/api/events/${enc(v.event)}/reservations`, { user_id: v.user });
+    const b = r.body || {};
+    el.held.hidden = true;
+    if (r.status === 201) {
+      setOrder({ ...b, status: 'reserved' }, r.date);
+      sayStatus();
+    } else if (r.status === 409) {
+      say('warn', `Sold out: no ticket left for ${v.event}.`);
+    } else if (r.status === 429 && b.error === 'limit_reached') {
+      heldId = b.order_id || '';
+      setText(el['held-id'], heldId);
+      el.held.hidden = !heldId;
+      say('warn', `Limit reached: you already hold a ticket for ${v.event}.`);
+    } else if (r.status === 429) {
+      say('error', 'Too many requests from this address: wait a moment, then try again.');
+    } else if (r.status === 404) {
+      say('error', `Unknown event “${v.event}”: check the event id.`);
+    } else if (r.status === 400) {
+      say('error', `Refused: ${b.message || 'check the user id and the event id'}.`);
+    } else if (isBusy(r)) {
+      say('error', BUSY);
+    } else {
+      say('error', `Unexpected answer (HTTP ${r.status}): try again.`);
+    }
+    refreshStock();
+  }
+
+  async function closeOrder(action) {
+    const o = order;
+    if (!o) return;
+    const r = await api('POST', `/api/orders/${enc(o.order_id)}/${action}`, { user_id: o.user_id });
+    if (order !== o) return;
+    if (r.status === 200) {
+      order.status = r.body.status;
+      showOrder();
+      sayStatus();
+    } else if (r.status === 409 || r.status === 410) {
+      // Already paid (409), or closed (410: expired or cancelled): ask which.
+      const g = await api('GET', `/api/orders/${enc(o.order_id)}`, { user_id: o.user_id });
+      if (order !== o) return;
+      order.status = g.status === 200 ? g.body.status : r.status === 409 ? 'paid' : 'expired';
+      showOrder();
+      if (r.status === 409) say('warn', 'Already paid: a paid order cannot be cancelled.');
+      else if (action === 'payment' && order.status === 'expired') say('warn', 'Expired: too late to pay; the ticket went back on sale.');
+      else sayStatus();
+    } else if (r.status === 404) {
+      say('error', `No order ${o.order_id} for user ${o.user_id}.`);
+    } else if (isBusy(r)) {
+      say('error', BUSY);
+    } else {
+      say('error', `Unexpected answer (HTTP ${r.status}): try again.`);
+    }
+    if (action === 'cancellation') refreshStock();
+  }
+
+  el.buy.addEventListener('submit', (e) => { e.preventDefault(); run(el.reserve, reserve); });
+  el.pay.addEventListener('click', () => run(el.pay, () => closeOrder('payment')));
+  el.cancel.addEventListener('click', () => run(el.cancel, () => closeOrder('cancellation')));
+  el.load.addEventListener('click', () => run(el.load, () => loadOrder(heldId, el.user.value.trim())));
+  el['new-user'].addEventListener('click', () => {
+    el.user.value = newUserId();
+    store('seckill.user', el.user.value);
+    say('info', `Your user id is now ${el.user.value}.`);
+  });
+  el.user.addEventListener('change', () => { if (ID.test(el.user.value.trim())) store('seckill.user', el.user.value.trim()); });
+  el.event.addEventListener('change', () => {
+    const event = el.event.value.trim();
+    const url = new URL(location.href);
+    if (event) url.searchParams.set('event', event); else url.searchParams.delete('event');
+    history.replaceState(null, '', url);
+    refreshStock();
+  });
+
+  el.user.value = stored('seckill.user') || newUserId();
+  store('seckill.user', el.user.value);
+  el.event.value = (new URLSearchParams(location.search).get('event') || '').trim();
+  refreshStock();
+})();
