@@ -4,9 +4,13 @@
 //   --once            one run (what cron calls every minute)
 //   --loop SECONDS    runs every SECONDS until --budget is spent (sub-minute
 //                     cadence under a per-minute cron entry)
+//   --rebuild-redis [--event ID] [--force]
+//                     after Redis lost its data: rebuilds the events' keys
+//                     from MySQL (reconciler/redis_rebuild.h), one summary
+//                     line per event; no lock file (safe beside a run)
 // Exit status: 0 when every run succeeded (or another run holds the lock),
 // 1 when Redis or MySQL failed (one line on stderr: the next run picks up
-// everything), 2 on bad usage.
+// everything) or a rebuild was refused or failed, 2 on bad usage.
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/file.h>
@@ -25,6 +29,7 @@
 #include "common/redis_client.h"
 #include "reconciler/order_store.h"
 #include "reconciler/reconciler.h"
+#include "reconciler/redis_rebuild.h"
 
 using namespace seckill;
 
@@ -49,7 +54,13 @@ std::string HostName() {
 int main(int argc, char** argv) {
   cxxopts::Options opts("seckill-reconciler",
                         "Moves reservations from Redis streams into MySQL in batches, releases expired\n"
-                        "reservations back to stock, and records each run in reconciler_runs.");
+                        "reservations back to stock, and records each run in reconciler_runs.\n"
+                        "With --rebuild-redis, rebuilds Redis from MySQL instead, after Redis lost its\n"
+                        "data (FLUSHALL, a fresh instance): for each event of MySQL's events table (or\n"
+                        "--event ID) its stock, sold and returned counts, holders, order hashes and\n"
+                        "pending expiries, an empty stream with its consumer group, and seckill:events.\n"
+                        "Only reconciled orders come back. It refuses an event that exists in Redis\n"
+                        "unless --force. See docs/operations.md, \"Rebuilding Redis from MySQL\".");
   opts.add_options()
       ("once", "one run, then exit (the default)")
       ("loop", "run every SECONDS until the budget is spent", cxxopts::value<double>())
@@ -58,6 +69,9 @@ int main(int argc, char** argv) {
       ("release-batch", "expired orders released per Lua call (each call blocks Redis; 1-1000)", cxxopts::value<size_t>()->default_value("64"))
       ("no-trim", "keep acknowledged stream entries in Redis")
       ("no-release", "do not release expired reservations")
+      ("rebuild-redis", "rebuild events' Redis keys from MySQL (every event, or --event), print one line per event, exit")
+      ("event", "with --rebuild-redis: only this event", cxxopts::value<std::string>())
+      ("force", "with --rebuild-redis: overwrite events that exist in Redis (their Redis-only changes are lost)")
       ("redis", "Redis address: unix:/path or host:port", cxxopts::value<std::string>()->default_value("127.0.0.1:6379"))
       ("redis-password-file", "file holding the Redis password", cxxopts::value<std::string>()->default_value(""))
       ("mysql-host", "MySQL host", cxxopts::value<std::string>()->default_value("127.0.0.1"))
@@ -73,6 +87,8 @@ int main(int argc, char** argv) {
   MysqlConfig mcfg;
   double loop_s = 0, budget_s = 50;
   std::string lock_file;
+  bool rebuild = false;
+  RebuildOptions rebuild_opts;
   try {
     auto a = opts.parse(argc, argv);
     if (a.count("help")) {
@@ -80,6 +96,12 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (a.count("loop")) loop_s = a["loop"].as<double>();
+    rebuild = a.count("rebuild-redis") > 0;
+    if (a.count("event")) rebuild_opts.event = a["event"].as<std::string>();
+    rebuild_opts.force = a.count("force") > 0;
+    if (!rebuild && (a.count("event") || a.count("force"))) throw std::invalid_argument("--event and --force go with --rebuild-redis");
+    if (rebuild && (a.count("loop") || a.count("once"))) throw std::invalid_argument("--rebuild-redis is a mode of its own: no --once or --loop");
+    if (a.count("event") && rebuild_opts.event.empty()) throw std::invalid_argument("--event needs an event id");
     budget_s = a["budget"].as<double>();
     ropts.batch = a["batch"].as<size_t>();
     ropts.release_batch = a["release-batch"].as<size_t>();
@@ -105,6 +127,32 @@ int main(int argc, char** argv) {
     return 2;
   }
   ropts.budget_ms = static_cast<int64_t>(budget_s * 1000);
+
+  if (rebuild) {
+    // No lock file: a reconciler running meanwhile is harmless (redis_rebuild.h),
+    // and a --loop run may hold the lock for a minute. No signal handler
+    // either: a killed rebuild is simply run again.
+    RedisClient redis(raddr, 5000);
+    OrderStore store(mcfg);
+    RedisRebuild rb(&redis, &store, rebuild_opts);
+    std::vector<EventRow> events;
+    Status st = rb.Plan(&events);
+    for (size_t i = 0; st.ok() && i < events.size(); i++) {
+      RebuildStats s;
+      st = rb.Rebuild(events[i], &s);
+      if (!st.ok()) break;
+      printf("rebuild %s: total %lld, sold %lld, orders %lld, pending expiries %lld\n", s.event.c_str(),
+             static_cast<long long>(s.total), static_cast<long long>(s.sold), static_cast<long long>(s.orders),
+             static_cast<long long>(s.pending));
+      fflush(stdout);
+    }
+    if (st.ok() && events.empty()) printf("rebuild: MySQL's events table is empty: nothing to rebuild\n");
+    if (!st.ok()) {
+      fprintf(stderr, "seckill-reconciler: rebuild: %s\n", st.message().c_str());
+      return 1;
+    }
+    return 0;
+  }
 
   if (!lock_file.empty()) {
     int fd = open(lock_file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);

@@ -22,6 +22,21 @@ void SetMillis(sql::PreparedStatement* ps, int index, int64_t ms) {
   else ps->setNull(index, sql::DataType::BIGINT);
 }
 
+// Milliseconds since the epoch of a UTC DATETIME(3) column, in SQL (the
+// session's time_zone is '+00:00'); NULL stays NULL.
+std::string MillisOf(const char* column) {
+  return std::string("CAST(UNIX_TIMESTAMP(") + column + ") * 1000 AS SIGNED)";
+}
+
+int64_t MillisAt(sql::ResultSet* rs, int index) { return rs->isNull(index) ? 0 : rs->getInt64(index); }
+
+OrderStatus StatusFromName(const std::string& name) {
+  if (name == "paid") return OrderStatus::kPaid;
+  if (name == "expired") return OrderStatus::kExpired;
+  if (name == "cancelled") return OrderStatus::kCancelled;
+  return OrderStatus::kReserved;
+}
+
 }  // namespace
 
 OrderStore::OrderStore(MysqlConfig config) : config_(std::move(config)) {}
@@ -173,6 +188,96 @@ Status OrderStore::CountByStatus(const std::string& event, std::map<std::string,
     ps->setString(1, event);
     std::unique_ptr<sql::ResultSet> rs(ps->executeQuery());
     while (rs->next()) (*counts)[rs->getString(1)] = rs->getInt64(2);
+  });
+}
+
+Status OrderStore::ReadEvents(const std::string& only, std::vector<EventRow>* events) {
+  return WithRetry("read events", [&] {
+    events->clear();
+    std::string q = "SELECT event_id, total, per_user_limit, window_seconds, price_cents, " + MillisOf("created_at") +
+                    " FROM events" + (only.empty() ? "" : " WHERE event_id COLLATE ascii_bin = ?") + " ORDER BY event_id";
+    std::unique_ptr<sql::PreparedStatement> ps(conn_->prepareStatement(q));
+    if (!only.empty()) ps->setString(1, only);
+    std::unique_ptr<sql::ResultSet> rs(ps->executeQuery());
+    while (rs->next()) {
+      EventRow e;
+      e.event = rs->getString(1);
+      e.total = rs->getInt64(2);
+      e.limit = rs->getInt64(3);
+      e.window_s = rs->getInt64(4);
+      e.price_cents = rs->getInt64(5);
+      e.created_ms = MillisAt(rs.get(), 6);
+      events->push_back(std::move(e));
+    }
+  });
+}
+
+Status OrderStore::ReadOrders(const std::string& event, const std::string& after, size_t limit,
+                              std::vector<OrderRow>* rows) {
+  return WithRetry("read orders", [&] {
+    rows->clear();
+    // Every order id of the event lies in ("<event>-", "<event>."): '.' follows '-'.
+    // Ids are compared case-sensitively (ascii_bin), as Redis does: the
+    // columns' ascii_general_ci would take "Spring" for "spring".
+    std::unique_ptr<sql::PreparedStatement> ps(conn_->prepareStatement(
+        "SELECT order_id, user_id, node, status, " + MillisOf("reserved_at") + ", " + MillisOf("expires_at") + ", " +
+        MillisOf("paid_at") + ", " + MillisOf("expired_at") + ", " + MillisOf("cancelled_at") +
+        " FROM orders FORCE INDEX (PRIMARY) WHERE order_id > ? AND order_id < ? AND event_id COLLATE ascii_bin = ?"
+        " ORDER BY order_id LIMIT ?"));
+    ps->setString(1, after.empty() ? event + "-" : after);
+    ps->setString(2, event + ".");
+    ps->setString(3, event);
+    ps->setUInt64(4, limit);
+    std::unique_ptr<sql::ResultSet> rs(ps->executeQuery());
+    rows->reserve(limit);
+    while (rs->next()) {
+      OrderRow r;
+      r.order_id = rs->getString(1);
+      r.event = event;
+      r.user = rs->getString(2);
+      r.node = rs->getString(3);
+      r.status = StatusFromName(rs->getString(4));
+      r.reserved_ms = MillisAt(rs.get(), 5);
+      r.expires_ms = MillisAt(rs.get(), 6);
+      r.paid_ms = MillisAt(rs.get(), 7);
+      r.expired_ms = MillisAt(rs.get(), 8);
+      r.cancelled_ms = MillisAt(rs.get(), 9);
+      rows->push_back(std::move(r));
+    }
+  });
+}
+
+Status OrderStore::ReadHolders(const std::string& event, const std::string& after, size_t limit,
+                               std::vector<std::pair<std::string, std::string>>* holders) {
+  return WithRetry("read holders", [&] {
+    holders->clear();
+    // The page is `limit` distinct user ids in the index's order, which is
+    // case-insensitive (ascii_general_ci), then all their held orders. Users
+    // that differ only in case ("Bob", "bob") are distinct, as in Redis: they
+    // come in the same page and are told apart here.
+    std::unique_ptr<sql::PreparedStatement> ps(conn_->prepareStatement(
+        "SELECT o.user_id, o.order_id FROM orders o JOIN"
+        " (SELECT DISTINCT user_id FROM orders WHERE event_id = ? AND user_id > ?"
+        "  AND status IN ('reserved', 'paid') ORDER BY user_id LIMIT ?) page ON o.user_id = page.user_id"
+        " WHERE o.event_id = ? AND o.event_id COLLATE ascii_bin = ? AND o.status IN ('reserved', 'paid')"
+        " ORDER BY o.user_id, o.reserved_at, o.order_id"));
+    ps->setString(1, event);
+    ps->setString(2, after);
+    ps->setUInt64(3, limit);
+    ps->setString(4, event);
+    ps->setString(5, event);
+    std::unique_ptr<sql::ResultSet> rs(ps->executeQuery());
+    std::map<std::string, size_t> index;  // exact user id -> its entry in *holders
+    while (rs->next()) {
+      std::string user = rs->getString(1), order = rs->getString(2);
+      auto it = index.find(user);
+      if (it == index.end()) {
+        index.emplace(user, holders->size());
+        holders->emplace_back(std::move(user), std::move(order));
+      } else {
+        (*holders)[it->second].second += " " + order;
+      }
+    }
   });
 }
 

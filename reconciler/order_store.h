@@ -68,6 +68,28 @@ class OrderStore {
   // Orders of `event` by status (for the audit and the tests).
   Status CountByStatus(const std::string& event, std::map<std::string, int64_t>* counts);
 
+  // --- Reads for rebuilding Redis (reconciler/redis_rebuild.h) ---
+  // Each read is its own transaction: pages of one event read at different
+  // times are consistent only while nothing writes that event's rows.
+
+  // The events table, by id; only the row of `only` when it is not empty
+  // (then *events may come back empty: no such event).
+  Status ReadEvents(const std::string& only, std::vector<EventRow>* events);
+
+  // Up to `limit` orders of `event`, by order id, whose id is greater than
+  // `after` ("" for the first page); times in ms, 0 for NULL. Order ids
+  // start with "<event>-" (common/ids.h), which bounds the primary-key scan.
+  Status ReadOrders(const std::string& event, const std::string& after, size_t limit, std::vector<OrderRow>* rows);
+
+  // The users of `event` that hold tickets (reserved or paid), a page at a
+  // time: those whose id is greater than `after` ("" for the first page) in
+  // the column's case-insensitive order, up to `limit` ids (more when ids
+  // differ only in case); each with its held order ids space-separated in
+  // the order they were reserved (the value of ev:{E}:users, common/keys.h).
+  // The next page starts after the last user returned.
+  Status ReadHolders(const std::string& event, const std::string& after, size_t limit,
+                     std::vector<std::pair<std::string, std::string>>* holders);
+
  private:
   template <typename F>
   Status WithRetry(const char* what, F&& body);
