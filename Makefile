@@ -142,3 +142,8 @@ clean-fuzz:
 	rm -rf $(FUZZ_BUILD)
 
 -include $(wildcard $(FUZZ_OBJ:.o=.d))
+
+# The soak: 10 minutes at about 80 % of the measured maximum (SOAK_SECONDS).
+.PHONY: soak
+soak: deps all
+	BUILD=$(BUILD) scripts/soak

@@ -43,6 +43,34 @@ bool ReadSecret(const std::string& path, std::string* out) {
   return static_cast<bool>(std::getline(in, *out));
 }
 
+// Writes the pass's metrics in the Prometheus text format, atomically
+// (a temporary file renamed over the old one), for the textfile collector.
+void WriteMetricsFile(const std::string& path, const RunStats& s, int64_t took_ms, bool ok) {
+  static int64_t last_success = 0;
+  if (ok) last_success = WallMillis();
+  std::string tmp = path + ".tmp";
+  FILE* f = fopen(tmp.c_str(), "w");
+  if (!f) return;
+  fprintf(f,
+          "# HELP seckill_reconciler_last_run_moved Stream entries written to MySQL by the last pass.\n"
+          "# TYPE seckill_reconciler_last_run_moved gauge\nseckill_reconciler_last_run_moved %lld\n"
+          "# HELP seckill_reconciler_last_run_released Expired reservations given back by the last pass.\n"
+          "# TYPE seckill_reconciler_last_run_released gauge\nseckill_reconciler_last_run_released %lld\n"
+          "# HELP seckill_reconciler_lag_seconds Age of the oldest entry left unreconciled after the last pass.\n"
+          "# TYPE seckill_reconciler_lag_seconds gauge\nseckill_reconciler_lag_seconds %.3f\n"
+          "# HELP seckill_reconciler_last_run_duration_seconds How long the last pass took.\n"
+          "# TYPE seckill_reconciler_last_run_duration_seconds gauge\nseckill_reconciler_last_run_duration_seconds %.3f\n"
+          "# HELP seckill_reconciler_last_run_errors Errors in the last pass.\n"
+          "# TYPE seckill_reconciler_last_run_errors gauge\nseckill_reconciler_last_run_errors %lld\n"
+          "# HELP seckill_reconciler_last_run_timestamp_seconds When the last pass ended.\n"
+          "# TYPE seckill_reconciler_last_run_timestamp_seconds gauge\nseckill_reconciler_last_run_timestamp_seconds %.3f\n"
+          "# HELP seckill_reconciler_last_success_timestamp_seconds When a pass last succeeded (0: not in this process).\n"
+          "# TYPE seckill_reconciler_last_success_timestamp_seconds gauge\nseckill_reconciler_last_success_timestamp_seconds %.3f\n",
+          static_cast<long long>(s.moved), static_cast<long long>(s.released), s.lag_ms / 1000.0, took_ms / 1000.0,
+          static_cast<long long>(s.errors), WallMillis() / 1000.0, last_success / 1000.0);
+  if (fclose(f) == 0) rename(tmp.c_str(), path.c_str());
+}
+
 std::string HostName() {
   char buf[256] = {0};
   gethostname(buf, sizeof buf - 1);
@@ -69,6 +97,8 @@ int main(int argc, char** argv) {
       ("release-batch", "expired orders released per Lua call (each call blocks Redis; 1-1000)", cxxopts::value<size_t>()->default_value("64"))
       ("no-trim", "keep acknowledged stream entries in Redis")
       ("no-release", "do not release expired reservations")
+      ("final-ttl", "seconds to keep a finished order's Redis hash once it is in MySQL (0: forever)", cxxopts::value<int64_t>()->default_value("86400"))
+      ("metrics-file", "after each pass, write the run's metrics here for node_exporter's textfile collector", cxxopts::value<std::string>()->default_value(""))
       ("rebuild-redis", "rebuild events' Redis keys from MySQL (every event, or --event), print one line per event, exit")
       ("event", "with --rebuild-redis: only this event", cxxopts::value<std::string>())
       ("force", "with --rebuild-redis: overwrite events that exist in Redis (their Redis-only changes are lost)")
@@ -86,7 +116,7 @@ int main(int argc, char** argv) {
   RedisAddress raddr;
   MysqlConfig mcfg;
   double loop_s = 0, budget_s = 50;
-  std::string lock_file;
+  std::string lock_file, metrics_file;
   bool rebuild = false;
   RebuildOptions rebuild_opts;
   try {
@@ -108,6 +138,9 @@ int main(int argc, char** argv) {
     if (ropts.release_batch < 1 || ropts.release_batch > 1000) throw std::invalid_argument("--release-batch must be 1-1000");
     ropts.trim = !a.count("no-trim");
     ropts.release = !a.count("no-release");
+    ropts.final_ttl_s = a["final-ttl"].as<int64_t>();
+    if (ropts.final_ttl_s < 0) throw std::invalid_argument("--final-ttl must not be negative");
+    metrics_file = a["metrics-file"].as<std::string>();
     if (ropts.batch < 1 || ropts.batch > 50000) throw std::invalid_argument("--batch must be 1-50000");
     if (budget_s <= 0) throw std::invalid_argument("--budget must be positive");
     if (a.count("loop") && loop_s <= 0) throw std::invalid_argument("--loop must be positive");
@@ -192,6 +225,7 @@ int main(int argc, char** argv) {
            static_cast<long long>(stats.lag_ms), static_cast<long long>(took),
            static_cast<long long>(stats.events), st.ok() ? "" : ", FAILED");
     fflush(stdout);
+    if (!metrics_file.empty()) WriteMetricsFile(metrics_file, stats, took, st.ok() && rs.ok());
     if (!st.ok()) {
       fprintf(stderr, "seckill-reconciler: %s\n", st.message().c_str());
       rc = 1;

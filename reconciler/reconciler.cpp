@@ -20,6 +20,8 @@ Status Reconciler::MoveEvent(const std::string& event, int64_t deadline_ms, RunS
 
   std::vector<OrderChange> changes;
   std::vector<std::string> skipped;
+  constexpr int kTrimEveryBatches = 10;
+  int batches = 0;
   while (MonoMillis() < deadline_ms) {
     st = stream.Read(options_.batch, &changes, &skipped);
     if (!st.ok()) return st;
@@ -31,6 +33,13 @@ Status Reconciler::MoveEvent(const std::string& event, int64_t deadline_ms, RunS
     st = stream.Ack(ids);
     if (!st.ok()) return st;
     stats->moved += static_cast<int64_t>(changes.size());
+    st = Retire(stream.keys(), changes);
+    if (!st.ok()) return st;
+    // Under a steady inflow the stream may never be empty: trim as we go.
+    if (options_.trim && ++batches % kTrimEveryBatches == 0) {
+      st = stream.Trim();
+      if (!st.ok()) return st;
+    }
   }
   if (options_.trim) {
     st = stream.Trim();
@@ -39,7 +48,22 @@ Status Reconciler::MoveEvent(const std::string& event, int64_t deadline_ms, RunS
   int64_t now = 0, lag = 0;
   st = RedisNowMillis(redis_, &now);
   if (st.ok()) st = stream.Lag(now, &lag);
+  if (!st.ok()) return st;
   if (lag > stats->lag_ms) stats->lag_ms = lag;
+  // The pass, for the operator page (GET /status/{event}).
+  redis_->Command({"HSET", stream.keys().meta, "reconciled_at", std::to_string(now), "lag_ms", std::to_string(lag)}, &st);
+  return st;
+}
+
+Status Reconciler::Retire(const EventKeys& keys, const std::vector<OrderChange>& changes) {
+  if (options_.final_ttl_s <= 0) return Status::Ok();
+  std::vector<std::string> orders;
+  for (const auto& c : changes)
+    if (c.type != OrderStatus::kReserved) orders.push_back(keys.Order(c.order_id));
+  if (orders.empty()) return Status::Ok();
+  Status st;
+  Reply r = redis_->Script("retire", orders, {std::to_string(options_.final_ttl_s)}, &st);
+  if (st.ok() && r->type == REDIS_REPLY_ERROR) return Status::Internal("retire.lua: " + std::string(r->str, r->len));
   return st;
 }
 

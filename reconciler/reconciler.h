@@ -12,7 +12,9 @@
 #include <cstdint>
 #include <string>
 
+#include "common/keys.h"
 #include "common/redis_client.h"
+#include "reconciler/order_change.h"
 #include "reconciler/order_store.h"
 
 namespace seckill {
@@ -23,6 +25,7 @@ struct ReconcileOptions {
   int64_t budget_ms = 50000;   // stop starting new batches after this long
   bool trim = true;            // XTRIM acknowledged entries
   bool release = true;         // release expired reservations
+  int64_t final_ttl_s = 86400; // keep finished orders' hashes this long after they reach MySQL (0: forever)
 };
 
 struct RunStats {
@@ -45,6 +48,9 @@ class Reconciler {
 
  private:
   Status MoveEvent(const std::string& event, int64_t deadline_ms, RunStats* stats);
+  // Gives the hashes of the orders `changes` finished a TTL (lua/retire.lua),
+  // now that MySQL has them: Redis memory stays bounded over a long sale.
+  Status Retire(const EventKeys& keys, const std::vector<OrderChange>& changes);
   RedisClient* redis_;
   OrderStore* store_;
   ReconcileOptions options_;

@@ -54,5 +54,18 @@ check_eq "status: nodes hold the 40" 40 "$(jq '[.nodes[].held] | add' <<< "$s")"
 check "status: nginx's request count" jq -e '.nginx.requests > 0' <<< "$s"
 check_eq "status of an unknown event is 404" 404 "$(curl -s -o /dev/null -w '%{http_code}' "$ADMIN_URL/status/nosuch")"
 
+# The reconciler's metrics (textfile collector) and its pass on the status.
+reconcile --once --metrics-file "$T/reconciler.prom" > /dev/null
+check "the reconciler writes its metrics file" grep -q '^seckill_reconciler_last_run_moved [0-9]' "$T/reconciler.prom"
+check "which counts the 45 entries of the sale" test "$(awk '$1 == "seckill_reconciler_last_run_moved" {print $2}' "$T/reconciler.prom")" -ge 45
+check "and its success time" test "$(awk '$1 == "seckill_reconciler_last_success_timestamp_seconds" {printf "%d", $2}' "$T/reconciler.prom")" -gt 0
+s=$(curl -s "$ADMIN_URL/status/met")
+check "the status shows the reconciler's pass" jq -e '.reconciler.reconciled_at > 0 and .reconciler.lag_ms == 0' <<< "$s"
+paid_order=$(orders_of "$d" | head -1 | cut -d' ' -f1)
+ttl=$(redis_cli ttl "ev:{met}:o:$paid_order")
+check "a paid order's hash expires a day after it reached MySQL (ttl $ttl)" test "$ttl" -gt 86000 -a "$ttl" -le 86400
+unpaid=$(orders_of "$d" | sed -n 10p | cut -d' ' -f1)
+check_eq "a reserved order's hash does not expire" -1 "$(redis_cli ttl "ev:{met}:o:$unpaid")"
+
 rm -rf "$T"
 finish

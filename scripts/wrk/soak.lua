@@ -1,0 +1,54 @@
+-- soak.lua — wrk script for the soak: new users reserve, and each ticket is
+-- cancelled right after, so the stock never runs out and every path that
+-- writes (reserve, cancel, the reconciler, expiry of finished orders) runs
+-- for as long as the soak lasts.
+-- wrk -s soak.lua URL -- EVENT DELAY_MS
+--   DELAY_MS  pause of each connection before each request: sets the rate
+--             (about connections × 1000 / (DELAY_MS + latency) requests/s)
+-- done() prints "status CODE N" lines.
+local threads = {}
+local next_tid = 0
+
+function setup(thread)
+  thread:set("tid", next_tid)
+  next_tid = next_tid + 1
+  table.insert(threads, thread)
+end
+
+function init(args)
+  event, pause = args[1], tonumber(args[2] or "0")
+  headers = { ["Content-Type"] = "application/x-www-form-urlencoded" }
+  n, counts, pending = 0, {}, {}
+  prefix = "s" .. tid .. "-" .. os.time() .. "-"
+end
+
+function delay()
+  return pause
+end
+
+function request()
+  local p = table.remove(pending)
+  if p then
+    return wrk.format("POST", "/api/orders/" .. p[1] .. "/cancellation", headers, "user_id=" .. p[2])
+  end
+  n = n + 1
+  return wrk.format("POST", "/api/events/" .. event .. "/reservations", headers, "user_id=" .. prefix .. n)
+end
+
+function response(status, headers, body)
+  counts[status] = (counts[status] or 0) + 1
+  if status == 201 then
+    local o, u = body:match('"order_id":"([^"]+)".*"user_id":"([^"]+)"')
+    if o then table.insert(pending, { o, u }) end
+  end
+end
+
+function done(summary, latency, requests)
+  local total = {}
+  for _, t in ipairs(threads) do
+    for s, k in pairs(t:get("counts")) do total[s] = (total[s] or 0) + k end
+  end
+  for s, k in pairs(total) do io.write(string.format("status %d %d\n", s, k)) end
+  io.write(string.format("requests %d\nduration_us %d\nlatency_p99_us %d\n", summary.requests, summary.duration,
+    latency:percentile(99)))
+end
