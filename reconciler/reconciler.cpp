@@ -6,6 +6,7 @@
 #include "common/keys.h"
 #include "reconciler/event_stream.h"
 #include "reconciler/expiry.h"
+#include "reconciler/repair.h"
 
 namespace seckill {
 
@@ -43,6 +44,12 @@ Status Reconciler::MoveEvent(const std::string& event, int64_t deadline_ms, RunS
   }
   if (options_.trim) {
     st = stream.Trim();
+    if (!st.ok()) return st;
+  }
+  // Drained: MySQL and Redis should agree. If MySQL holds more tickets,
+  // Redis lost orders (a crash): put them back before anyone buys them.
+  if (MonoMillis() < deadline_ms) {
+    st = RepairVanishedOrders(redis_, store_, event, &stats->restored);
     if (!st.ok()) return st;
   }
   int64_t now = 0, lag = 0;

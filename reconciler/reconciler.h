@@ -1,7 +1,7 @@
 // reconciler.h — one reconciler run over every event: release expired
 // reservations in Redis, then move every stream entry into MySQL in batches
 // (read → merge → upsert in one transaction → commit → XACK), then trim the
-// acknowledged entries. Order lifecycle and who performs each transition:
+// acknowledged entries, then put back any order MySQL holds that Redis lost. Order lifecycle and who performs each transition:
 // docs/architecture.md.
 //
 // Crash safety: an entry is acknowledged only after its batch committed, so a
@@ -31,6 +31,7 @@ struct ReconcileOptions {
 struct RunStats {
   int64_t moved = 0;     // stream entries written to MySQL
   int64_t released = 0;  // reservations expired and given back
+  int64_t restored = 0;  // orders MySQL held that Redis had lost, put back (repair.h)
   int64_t lag_ms = 0;    // oldest entry left unacknowledged at the end
   int64_t events = 0;
   int64_t errors = 0;

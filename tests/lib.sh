@@ -23,7 +23,7 @@ finish() { echo "# $(basename "$0"): $PASSED passed, $FAILED failed"; [ "$FAILED
 free_port() {
   local p
   while :; do
-    p=$((20000 + RANDOM % 30000))
+    p=$((20000 + RANDOM % 12000))  # below the ephemeral range (32768-), where clients bind
     (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
   done
 }
