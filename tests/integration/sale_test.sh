@@ -20,6 +20,9 @@ check_eq "unsold while demand remained 0 in MySQL and Redis" "0 0" "$(jq -r '"\(
 check_eq "MySQL rows = reservations made in Redis" "$(jq .orders.redis "$J")" "$(jq .orders.mysql "$J")"
 check_eq "MySQL rows = the orders table, counted here" "$(sql "SELECT COUNT(*) FROM orders WHERE event_id='small'")" "$(jq .orders.mysql "$J")"
 check_eq "held at the end = the stock, in both stores" "1000 1000" "$(jq -r '"\(.held.mysql) \(.held.redis)"' "$J")"
+paid=$(jq .orders.paid "$J")
+check "70 % of the winners paid in each wave ($paid of $(jq .orders.mysql "$J") orders)" test "$paid" -ge 700 -a "$paid" -le 1000
+check_eq "the report's paid count is MySQL's" "$(sql "SELECT COUNT(*) FROM orders WHERE event_id='small' AND status='paid'")" "$paid"
 check "expired tickets were sold again" test "$(jq .orders.expired "$J")" -gt 0 -a "$(jq .orders.resold "$J")" = "$(jq .orders.expired "$J")"
 check "the report says ok" jq -e '.ok == true' "$J"
 weights=$("$BUILD/seckill-admin" nodes --cluster "$CLUSTER")
