@@ -117,5 +117,13 @@ check_eq "paid orders stay paid" 8 "$still"
 reconcile --once > /dev/null 2>&1
 check_eq "MySQL after the resale: 8 paid, 12 expired, 12 reserved" "reserved=12 paid=8 expired=12 " "$(by_status exp)"
 
+# --- ids are case-sensitive in MySQL too (migration 002) ----------------------------------------
+create_event Case 5 1 600; create_event case 7 1 600
+http POST /api/events/Case/reservations user_id=Ann; http POST /api/events/Case/reservations user_id=ann
+reconcile --once > /dev/null
+check_eq "events differing in case are two rows" "Case 5 case 7" "$(sql "SELECT event_id, total FROM events WHERE event_id IN ('Case','case') ORDER BY total" | tr '\t\n' '  ' | sed 's/ $//')"
+check_eq "users differing in case are two holders" 2 "$(sql "SELECT COUNT(DISTINCT user_id) FROM orders WHERE event_id='Case'")"
+check_eq "schema at migration 2" 2 "$(sql "SELECT MAX(version) FROM schema_migrations")"
+
 rm -rf "$T"
 finish
