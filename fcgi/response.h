@@ -1,7 +1,8 @@
-// response.h — a worker's answer: an HTTP status and a JSON body. Pure.
+// response.h — a worker's answer: an HTTP status and a body (JSON, except
+// the Prometheus text of /metrics), and the outcome the metrics count. Pure.
 // Serialize() makes the CGI-style header block libfcgi sends to nginx. Every
-// answer carries Content-Type: application/json, Cache-Control: no-store and
-// the X-Node header naming the node that answered.
+// answer carries its Content-Type, Cache-Control: no-store and the X-Node
+// header naming the node that answered.
 #pragma once
 #include <cstdint>
 #include <string>
