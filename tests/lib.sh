@@ -65,6 +65,15 @@ http() {
 }
 
 
+# reconcile_bg OUT [ARGS]: the same in the background, output to OUT; sets
+# RECONCILER_PID to the reconciler's own pid (a backgrounded shell function
+# would give the subshell's, and a kill would miss the reconciler).
+reconcile_bg() {
+  local out=$1; shift
+  "$BUILD/seckill-reconciler" --redis "unix:$REDIS_SOCK" --redis-password-file "$VAR/secrets/redis-reconciler.pass" \
+    --mysql-port "$MYSQL_PORT" --mysql-password-file "$VAR/secrets/mysql-reconciler.pass" --no-lock "$@" > "$out" 2>&1 &
+  RECONCILER_PID=$!
+}
 # reconcile [ARGS]: one reconciler run against the test stack (no lock file).
 reconcile() {
   "$BUILD/seckill-reconciler" --redis "unix:$REDIS_SOCK" --redis-password-file "$VAR/secrets/redis-reconciler.pass" \

@@ -39,8 +39,8 @@ check_eq "acknowledged entries are trimmed from Redis" 1 "$(redis_cli xlen 'ev:{
 create_event kill 8000 1 600
 d=$(buy kill 1 8000 200)
 expected=$(grep -c ' 201$' "$d/results")
-reconcile --once --batch 200 > "$T/killed.out" 2>&1 &
-pid=$!
+reconcile_bg "$T/killed.out" --once --batch 200
+pid=$RECONCILER_PID
 for i in $(seq 1 100); do [ "$(rows kill)" -gt 0 ] && break; sleep 0.02; done
 kill -KILL "$pid"; wait "$pid" 2>/dev/null
 partial=$(rows kill)

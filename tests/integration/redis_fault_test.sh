@@ -6,9 +6,11 @@
 #     the page cache); what everysec risks is the host crashing, which loses
 #     up to the last second not yet fsynced. The test plays that: the AOF is
 #     cut back to its size of a second before the kill. The acknowledged
-#     reservations lost are counted; the reconciler puts back those MySQL
-#     already had, so none of their tickets is sold twice, and the sale ends
-#     with nothing oversold.
+#     reservations lost are counted; with the sale kept closed until the
+#     reconciler has run, it puts back those MySQL already had, so none of
+#     their tickets is sold twice, and the sale ends with nothing oversold.
+#     (Reopened before that run, those tickets ARE sold twice: measured 203
+#     and 636 oversold in two runs. The repair does not prevent it.)
 . "$(dirname "$0")/../lib.sh"
 export SECKILL_APPENDFSYNC=always
 start_stack redis mysql pools nginx
@@ -31,6 +33,9 @@ crash_sale() {
   # lost is counted before the next run puts MySQL's orders back.
   [ -n "${REC:-}" ] && { kill "$REC" 2>/dev/null; wait "$REC" 2>/dev/null; }
   kill -KILL "$(cat "$VAR/run/redis.pid")"
+  # After a host crash the sale must stay closed until the reconciler has put
+  # back what MySQL holds (docs/reliability.md): the clients stop here.
+  [ -n "$host_crash" ] && { pkill -P "$load" curl; wait "$load" 2>/dev/null; }
   kill "$sampler"; wait "$sampler" 2>/dev/null
   # A host crash loses what was written but not yet fsynced: up to a second.
   if [ -n "$host_crash" ]; then
@@ -40,7 +45,9 @@ crash_sale() {
   sleep 0.3
   "$ROOT/scripts/stack" up redis > /dev/null
   wait "$load"
-  awk -v d="$T/$ev-1" '$2 == 201 {print d "/" $1}' "$T/$ev-1/results" | xargs -r cat |
+  # The 201 bodies (429s name an order too, but carry no expires_at): read
+  # from the answers' files, which survive the clients being stopped.
+  find "$T/$ev-1" -name '[0-9]*' -print0 | xargs -0 -r grep -h '"expires_at"' |
     grep -o '"order_id":"[^"]*"' | cut -d'"' -f4 | sort -u > "$T/$ev.acked"
 }
 # lost EVENT: acknowledged orders with no trace left in Redis.
@@ -61,6 +68,7 @@ n=$(wc -l < "$T/always.acked")
 check "Redis was killed mid-sale ($n tickets acknowledged before and after)" test "$n" -gt 0
 check_eq "appendfsync always: no acknowledged reservation lost" 0 "$(lost always)"
 check_eq "the only answers are 201, 409, 429 and 503 (while Redis was down)" 0 "$(awk '$2 != 201 && $2 != 409 && $2 != 429 && $2 != 503' "$T/always-1/results" | wc -l)"
+check_eq "every 201 is counted among the acknowledged" "$(grep -c ' 201$' "$T/always-1/results")" "$n"
 finish_sale always
 reconcile --once > /dev/null
 check_eq "the sale ends sold out, Redis = 2000" 2000 "$(redis_cli hget 'ev:{always}' sold)"
@@ -70,8 +78,8 @@ check_eq "MySQL holds 2000, none twice" 2000 "$(sql "SELECT COUNT(*) FROM orders
 "$ROOT/scripts/stack" down redis > /dev/null
 SECKILL_APPENDFSYNC=everysec "$ROOT/scripts/stack" up redis > /dev/null
 check_eq "Redis now runs with appendfsync everysec" everysec "$(redis_cli config get appendfsync | tail -1)"
-reconcile --loop 0.1 --budget 8 > "$T/loop.out" 2>&1 &
-REC=$!
+reconcile_bg "$T/loop.out" --loop 0.1 --budget 8
+REC=$RECONCILER_PID
 crash_sale everysec host-crash
 lost_n=$(lost everysec)
 sed "s/^/'/; s/\$/'/" "$T/everysec.acked" | paste -sd, > "$T/ids.sql"
