@@ -21,10 +21,10 @@ Status CreateEvent(RedisClient* redis, const EventSpec& s) {
   Status st = ValidateEventSpec(s);
   if (!st.ok()) return st;
   EventKeys keys(s.id);
-  Reply r = redis->Script("create_event", {keys.meta, keys.log},
-                          {std::to_string(s.tickets), std::to_string(s.limit), std::to_string(s.window_s),
-                           std::to_string(s.price_cents), kReconcilerGroup},
-                          &st);
+  Reply r = redis->ScriptWithRunId("create_event", {keys.meta, keys.log},
+                                   {std::to_string(s.tickets), std::to_string(s.limit), std::to_string(s.window_s),
+                                    std::to_string(s.price_cents), kReconcilerGroup},
+                                   &st);
   if (!st.ok()) return st;
   if (r->type == REDIS_REPLY_ERROR) return Status::Internal("create_event: " + std::string(r->str, r->len));
   if (r->type != REDIS_REPLY_INTEGER) return Status::Internal("create_event: unexpected reply");

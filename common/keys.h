@@ -10,7 +10,15 @@
 //                            Orders ever made = sold + sum of returned:*.
 //                            paid, expired, cancelled: counts of those
 //                            transitions; reconciled_at, lag_ms: the
-//                            reconciler's last pass (for the operator page)
+//                            reconciler's last pass (for the operator page);
+//                            verified_run: the run_id of the Redis process
+//                            whose data was last checked against MySQL (set at
+//                            creation, by the reconciler's verification and by
+//                            the rebuild). reserve, pay and cancel refuse to
+//                            run (503) while it differs from the run_id of the
+//                            server they reach: after a restart that may have
+//                            lost writes, nothing sells until the reconciler
+//                            has put back what MySQL holds (reconciler/repair.h)
 //   ev:{E}:users      hash   user -> space-separated order ids the user holds
 //   ev:{E}:exp        zset   order id scored by expires-at (ms): pending payments
 //   ev:{E}:log        stream one entry per state change, read by the reconciler:
@@ -29,6 +37,9 @@ namespace seckill {
 
 inline const char* kEventsSetKey = "seckill:events";
 inline const char* kReconcilerGroup = "reconciler";
+inline const char* kVerifiedRunField = "verified_run";
+// The detail of the 503 a script's "not verified" answer becomes.
+inline const char* kUnverifiedRedis = "redis restarted: sales resume once the reconciler has checked it against MySQL";
 
 struct EventKeys {
   explicit EventKeys(std::string_view event)

@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <string_view>
 
 #include "common/lua_scripts.h"
 
@@ -51,6 +52,7 @@ RedisClient::~RedisClient() { Drop(); }
 void RedisClient::Drop() {
   if (ctx_) redisFree(ctx_);
   ctx_ = nullptr;
+  run_id_.clear();
 }
 
 Status RedisClient::EnsureConnected() {
@@ -82,10 +84,22 @@ Status RedisClient::EnsureConnected() {
       return Status::Unavailable("redis AUTH: " + why);
     }
   }
+  run_id_.clear();
+  Status st;
+  Reply info = Raw({"INFO", "server"}, &st);
+  if (!st.ok()) return st;
+  if (info->type == REDIS_REPLY_STRING) {
+    std::string_view text(info->str, info->len);
+    size_t at = text.find("run_id:");
+    if (at != std::string_view::npos) {
+      size_t end = text.find_first_of("\r\n", at);
+      run_id_ = std::string(text.substr(at + 7, end == std::string_view::npos ? end : end - at - 7));
+    }
+  }
   return Status::Ok();
 }
 
-Reply RedisClient::Raw(const std::vector<std::string>& argv, Status* status) {
+Reply RedisClient::Raw(const std::vector<std::string>& argv, Status* status, bool* undelivered) {
   const char* args[64];
   size_t lens[64];
   std::vector<const char*> big_args;
@@ -105,16 +119,15 @@ Reply RedisClient::Raw(const std::vector<std::string>& argv, Status* status) {
   round_trips_++;
   errno = 0;
   auto* r = static_cast<redisReply*>(redisCommandArgv(ctx_, static_cast<int>(argv.size()), a, l));
-  if (!r && ctx_->err == REDIS_ERR_IO && errno == EPIPE && !retried_) {
+  if (!r && ctx_->err == REDIS_ERR_IO && errno == EPIPE && undelivered) {
     // The server closed this connection before we wrote (a Redis restart
-    // while we were idle): the command was not delivered, so send it once
-    // more on a fresh connection. Any other I/O error may have come after
-    // the server ran the command, and is not retried.
+    // while we were idle): the command was not delivered. The caller may
+    // send it again on a fresh connection. Any other I/O error may have come
+    // after the server ran the command, and is not retried.
+    *status = Status::Unavailable("redis " + address_.ToString() + ": connection closed by the server");
     Drop();
-    retried_ = true;
-    Reply again = Command(argv, status);
-    retried_ = false;
-    return again;
+    *undelivered = true;
+    return nullptr;
   }
   if (!r) {
     *status = Status::Unavailable("redis " + address_.ToString() + ": " + (ctx_->errstr[0] ? ctx_->errstr : "connection lost"));
@@ -131,8 +144,20 @@ Reply RedisClient::Raw(const std::vector<std::string>& argv, Status* status) {
 }
 
 Reply RedisClient::Command(const std::vector<std::string>& argv, Status* status) {
-  *status = EnsureConnected();
-  Reply r = status->ok() ? Raw(argv, status) : nullptr;
+  return Send(argv, nullptr, status);
+}
+
+Reply RedisClient::Send(const std::vector<std::string>& argv, std::string* run_id_arg, Status* status) {
+  Reply r;
+  for (int attempt = 0; attempt < 2; attempt++) {
+    *status = EnsureConnected();
+    if (!status->ok()) break;
+    // The run_id of this connection's server, not of the one just lost.
+    if (run_id_arg) *run_id_arg = run_id_;
+    bool undelivered = false;
+    r = Raw(argv, status, attempt == 0 ? &undelivered : nullptr);
+    if (!undelivered) break;
+  }
   if (!status->ok()) errors_++;
   return r;
 }
@@ -198,6 +223,16 @@ Status RedisClient::LoadScript(const std::string& name, std::string* sha) {
 
 Reply RedisClient::Script(const std::string& name, const std::vector<std::string>& keys,
                           const std::vector<std::string>& args, Status* status) {
+  return RunScript(name, keys, args, false, status);
+}
+
+Reply RedisClient::ScriptWithRunId(const std::string& name, const std::vector<std::string>& keys,
+                                   const std::vector<std::string>& args, Status* status) {
+  return RunScript(name, keys, args, true, status);
+}
+
+Reply RedisClient::RunScript(const std::string& name, const std::vector<std::string>& keys,
+                             const std::vector<std::string>& args, bool with_run_id, Status* status) {
   std::string sha;
   for (auto& p : shas_) {
     if (p.first == name) sha = p.second;
@@ -207,14 +242,15 @@ Reply RedisClient::Script(const std::string& name, const std::vector<std::string
     if (!status->ok()) return nullptr;
   }
   std::vector<std::string> argv;
-  argv.reserve(3 + keys.size() + args.size());
+  argv.reserve(4 + keys.size() + args.size());
   argv.push_back("EVALSHA");
   argv.push_back(sha);
   argv.push_back(std::to_string(keys.size()));
   argv.insert(argv.end(), keys.begin(), keys.end());
   argv.insert(argv.end(), args.begin(), args.end());
+  if (with_run_id) argv.emplace_back();
   for (int attempt = 0; attempt < 2; attempt++) {
-    Reply r = Command(argv, status);
+    Reply r = Send(argv, with_run_id ? &argv.back() : nullptr, status);
     if (!status->ok()) return nullptr;
     bool noscript = r->type == REDIS_REPLY_ERROR && r->len >= 8 && memcmp(r->str, "NOSCRIPT", 8) == 0;
     if (!noscript || attempt == 1) return r;

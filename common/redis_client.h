@@ -6,8 +6,9 @@
 // error, so a worker survives Redis restarts without being restarted itself.
 // A reply of type REDIS_REPLY_ERROR is returned as a reply, not a Status: the
 // caller decides what a script error means. Commands are never retried after
-// an I/O error (the command may have run); only NOSCRIPT is retried, after
-// SCRIPT LOAD.
+// an I/O error that may have come after the command ran; a write refused
+// because the server had closed the connection (EPIPE) is sent once more on
+// a fresh one, and NOSCRIPT is retried after SCRIPT LOAD.
 #pragma once
 #include <hiredis/hiredis.h>
 
@@ -59,25 +60,46 @@ class RedisClient {
   Reply Script(const std::string& name, const std::vector<std::string>& keys,
                const std::vector<std::string>& args, Status* status);
 
+  // The same, with one more ARGV after `args`: the run_id of the server the
+  // script is sent to, filled in at each send (after a reconnect it is the
+  // new server's). For the scripts that check an event's verified_run.
+  Reply ScriptWithRunId(const std::string& name, const std::vector<std::string>& keys,
+                        const std::vector<std::string>& args, Status* status);
+
   // Counts round trips to Redis since start (for the benchmarks and metrics).
   uint64_t round_trips() const { return round_trips_; }
   // Calls that failed with Unavailable (unreachable, broken connection).
   uint64_t errors() const { return errors_; }
   const RedisAddress& address() const { return address_; }
 
+  // The run_id (INFO server) of the Redis process behind the current
+  // connection, read on every (re)connect; empty before the first command or
+  // when INFO is refused or the connection is down. It changes whenever Redis restarts, so comparing it
+  // with an event's verified_run (keys.h) tells whether this instance was
+  // checked against MySQL since it started (reconciler/repair.h).
+  const std::string& run_id() const { return run_id_; }
+
  private:
   Status EnsureConnected();
   void Drop();
-  Reply Raw(const std::vector<std::string>& argv, Status* status);
+  // Sends on the open connection. When `undelivered` is given and the server
+  // had closed the connection before the write (EPIPE), sets it: the command
+  // did not run and may be sent again.
+  Reply Raw(const std::vector<std::string>& argv, Status* status, bool* undelivered = nullptr);
+  // Connects if needed and sends, once more after an undelivered write;
+  // writes run_id() into *run_id_arg (an element of argv) before each send.
+  Reply Send(const std::vector<std::string>& argv, std::string* run_id_arg, Status* status);
+  Reply RunScript(const std::string& name, const std::vector<std::string>& keys,
+                  const std::vector<std::string>& args, bool with_run_id, Status* status);
   Status LoadScript(const std::string& name, std::string* sha);
 
   RedisAddress address_;
   int timeout_ms_;
   redisContext* ctx_ = nullptr;
   std::vector<std::pair<std::string, std::string>> shas_;  // name -> sha1, this server
+  std::string run_id_;
   uint64_t round_trips_ = 0;
   uint64_t errors_ = 0;
-  bool retried_ = false;  // inside the one retry after EPIPE
 };
 
 }  // namespace seckill

@@ -12,8 +12,8 @@ OrderOutcome Orders::RunOrderScript(const char* script, const std::string& order
   if (!ParseOrderId(order_id, &event)) return OrderOutcome::kNotFound;
   EventKeys keys(event);
   Status st;
-  Reply r = redis_->Script(script, {keys.meta, keys.users, keys.expiry, keys.log, keys.Order(order_id)},
-                           {order_id, user}, &st);
+  Reply r = redis_->ScriptWithRunId(script, {keys.meta, keys.users, keys.expiry, keys.log, keys.Order(order_id)},
+                                    {order_id, user}, &st);
   if (!st.ok()) {
     *detail = st.message();
     return OrderOutcome::kUnavailable;
@@ -26,6 +26,9 @@ OrderOutcome Orders::RunOrderScript(const char* script, const std::string& order
     case 1: return OrderOutcome::kOk;
     case -404: return OrderOutcome::kNotFound;
     case -409: return OrderOutcome::kConflict;
+    case -503:
+      *detail = kUnverifiedRedis;
+      return OrderOutcome::kUnavailable;
     case -410:
       // The script may have just released the ticket (window passed): the
       // stock is up, so this front's sold-out flag must go.

@@ -92,8 +92,8 @@ ReserveResult Reservations::Reserve(const std::string& event, const std::string&
   // Step 2: the global stock.
   EventKeys keys(event);
   std::string order_id = NewOrderId(event);
-  Reply r = redis_->Script("reserve", {keys.meta, keys.users, keys.expiry, keys.log, keys.Order(order_id)},
-                           {user, order_id, node_}, &st);
+  Reply r = redis_->ScriptWithRunId("reserve", {keys.meta, keys.users, keys.expiry, keys.log, keys.Order(order_id)},
+                                    {user, order_id, node_}, &st);
   int64_t code = st.ok() && r->type == REDIS_REPLY_ARRAY && r->elements >= 1 ? IntAt(r.get(), 0) : -100;
   if (code != 1) counter_->GiveBack(event);
   switch (code) {
@@ -115,6 +115,10 @@ ReserveResult Reservations::Reserve(const std::string& event, const std::string&
     case -2:
       events_.erase(event);
       res.outcome = O::kNoEvent;
+      return res;
+    case -3:
+      res.outcome = O::kUnavailable;
+      res.detail = kUnverifiedRedis;
       return res;
     default:
       if (!st.ok()) {

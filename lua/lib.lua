@@ -7,6 +7,14 @@ local function now_ms()
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 
+-- Whether the Redis process serving this script was checked against MySQL
+-- since it started: `meta_verified` is the event's verified_run field, `run_id`
+-- the run_id the caller read from INFO on its connection (common/keys.h). The
+-- scripts that sell or change orders refuse to run until it is.
+local function verified(meta_verified, run_id)
+  return type(meta_verified) == 'string' and meta_verified ~= '' and meta_verified == run_id
+end
+
 -- Removes order `oid` from the orders `user` holds.
 local function drop_holding(users, user, oid)
   local held = redis.call('HGET', users, user)

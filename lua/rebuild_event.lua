@@ -4,13 +4,14 @@
 -- its total, reserve.lua answers "no such event".
 -- KEYS: 1 meta
 -- ARGV: 1 total, 2 per-user limit, 3 payment window (s), 4 price (cents),
---       5 created_at (ms), 6 sold, 7 paid, 8 expired, 9 cancelled, then
+--       5 created_at (ms), 6 sold, 7 paid, 8 expired, 9 cancelled,
+--       10 the server's run_id (the rebuilt data is MySQL's: verified), then
 --       pairs: node, tickets it sold that were released (returned:<node>)
 -- The counts are added, not set: a restored order paid or released during
 -- the rebuild (pay.lua, cancel.lua) has already counted itself here.
 -- Returns the event's sold count.
 redis.call('HSET', KEYS[1], 'total', ARGV[1], 'limit', ARGV[2], 'window', ARGV[3], 'price', ARGV[4],
-           'created_at', ARGV[5])
+           'created_at', ARGV[5], 'verified_run', ARGV[10])
 local sold = redis.call('HINCRBY', KEYS[1], 'sold', ARGV[6])
 -- The other counts appear only once not zero, as pay.lua and release() make them.
 local function add(field, n)
@@ -19,5 +20,5 @@ end
 add('paid', ARGV[7])
 add('expired', ARGV[8])
 add('cancelled', ARGV[9])
-for i = 10, #ARGV - 1, 2 do add('returned:' .. ARGV[i], ARGV[i + 1]) end
+for i = 11, #ARGV - 1, 2 do add('returned:' .. ARGV[i], ARGV[i + 1]) end
 return sold

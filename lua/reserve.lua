@@ -1,7 +1,9 @@
 -- reserve.lua — reserve one ticket of an event for a user, atomically.
 -- KEYS: 1 meta, 2 users, 3 exp, 4 log, 5 the new order's hash
--- ARGV: 1 user, 2 order id (fresh, random), 3 node
+-- ARGV: 1 user, 2 order id (fresh, random), 3 node, 4 the server's run_id
 -- Returns {1, expires_at_ms, returned}  reserved
+--         {-3}                          this Redis was not checked against
+--                                       MySQL since it restarted (lib.lua)
 --         {0, returned}                 sold out (sold >= total)
 --         {-1, held_order_id, returned} the user already holds `limit` tickets
 --         {-2}                          no such event
@@ -9,8 +11,9 @@
 -- the node may sell that many beyond its allotment (fcgi/node_counter.h).
 -- Every redis.call costs (more so for writes, which are propagated to the
 -- AOF one by one): the success path makes eight.
-local m = redis.call('HMGET', KEYS[1], 'total', 'sold', 'limit', 'window', 'returned:' .. ARGV[3])
+local m = redis.call('HMGET', KEYS[1], 'total', 'sold', 'limit', 'window', 'returned:' .. ARGV[3], 'verified_run')
 if not m[1] then return {-2} end
+if not verified(m[6], ARGV[4]) then return {-3} end
 local total, sold = tonumber(m[1]), tonumber(m[2])
 local limit, window = tonumber(m[3]), tonumber(m[4])
 local returned = tonumber(m[5] or '0')

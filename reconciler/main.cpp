@@ -218,14 +218,17 @@ int main(int argc, char** argv) {
     RunStats stats;
     Status st = rec.RunOnce(&stats);
     int64_t took = MonoMillis() - t0;
+    std::string repaired;
+    if (stats.verified) repaired += ", checked " + std::to_string(stats.verified) + " events after a Redis restart";
+    if (stats.restored) repaired += ", restored " + std::to_string(stats.restored) + " orders lost by Redis";
+    if (stats.corrected) repaired += ", corrected " + std::to_string(stats.corrected) + " statuses Redis lost";
     RunRow row{host, started, WallMillis(), stats.moved, stats.released, stats.lag_ms, stats.errors,
-               stats.error.empty() && stats.restored ? "restored " + std::to_string(stats.restored) + " orders lost by Redis" : stats.error};
+               stats.error.empty() && !repaired.empty() ? repaired.substr(2) : stats.error};
     Status rs = store.RecordRun(row);  // fails too when MySQL is down: the line below says so
-    std::string extra = stats.restored ? ", restored " + std::to_string(stats.restored) + " lost by Redis" : "";
     printf("reconciler: moved %lld, released %lld, lag %lld ms, %lld ms, %lld events%s%s\n",
            static_cast<long long>(stats.moved), static_cast<long long>(stats.released),
            static_cast<long long>(stats.lag_ms), static_cast<long long>(took),
-           static_cast<long long>(stats.events), extra.c_str(), st.ok() ? "" : ", FAILED");
+           static_cast<long long>(stats.events), repaired.c_str(), st.ok() ? "" : ", FAILED");
     fflush(stdout);
     if (!metrics_file.empty()) WriteMetricsFile(metrics_file, stats, took, st.ok() && rs.ok());
     if (!st.ok()) {

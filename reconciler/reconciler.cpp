@@ -10,7 +10,8 @@
 
 namespace seckill {
 
-Status Reconciler::MoveEvent(const std::string& event, int64_t deadline_ms, RunStats* stats) {
+Status Reconciler::MoveEvent(const std::string& event, int64_t deadline_ms, const std::string& verify_run,
+                             RunStats* stats) {
   EventStream stream(redis_, event);
   EventRow row;
   Status st = stream.ReadEvent(&row);
@@ -23,10 +24,14 @@ Status Reconciler::MoveEvent(const std::string& event, int64_t deadline_ms, RunS
   std::vector<std::string> skipped;
   constexpr int kTrimEveryBatches = 10;
   int batches = 0;
+  bool drained = false;
   while (MonoMillis() < deadline_ms) {
     st = stream.Read(options_.batch, &changes, &skipped);
     if (!st.ok()) return st;
-    if (changes.empty() && skipped.empty()) break;
+    if (changes.empty() && skipped.empty()) {
+      drained = true;
+      break;
+    }
     st = store_->WriteOrders(MergeChanges(event, changes));
     if (!st.ok()) return st;  // not acknowledged: the next run writes them again
     std::vector<std::string> ids = std::move(skipped);
@@ -46,11 +51,27 @@ Status Reconciler::MoveEvent(const std::string& event, int64_t deadline_ms, RunS
     st = stream.Trim();
     if (!st.ok()) return st;
   }
-  // Drained: MySQL and Redis should agree. If MySQL holds more tickets,
-  // Redis lost orders (a crash): put them back before anyone buys them.
-  if (MonoMillis() < deadline_ms) {
-    st = RepairVanishedOrders(redis_, store_, event, &stats->restored);
+  // Drained: MySQL and Redis should agree. On a Redis process not yet
+  // checked since it started, make Redis agree with every order MySQL has,
+  // then let the event sell again (repair.h); otherwise repair only if MySQL
+  // holds more tickets than Redis.
+  if (drained) {
+    RepairStats repair;
+    st = RepairOrders(redis_, store_, event, !verify_run.empty(), &repair);
+    stats->restored += repair.restored;
+    stats->corrected += repair.changed;
     if (!st.ok()) return st;
+    if (!verify_run.empty()) {
+      // verify_run is the run_id read before the drain: if Redis restarted
+      // since, it no longer matches and the event stays closed.
+      redis_->Command({"HSET", stream.keys().meta, kVerifiedRunField, verify_run}, &st);
+      if (!st.ok()) return st;
+      stats->verified++;
+      if (options_.release) {
+        st = ReleaseExpired(redis_, stream.keys(), options_.release_batch, 1000000000, &stats->released);
+        if (!st.ok()) return st;
+      }
+    }
   }
   int64_t now = 0, lag = 0;
   st = RedisNowMillis(redis_, &now);
@@ -84,11 +105,30 @@ Status Reconciler::RunOnce(RunStats* stats) {
     for (size_t i = 0; i < events->elements; i++) ids.emplace_back(events->element[i]->str, events->element[i]->len);
   stats->events = static_cast<int64_t>(ids.size());
 
+  // Which events this Redis process was checked for (repair.h). The run_id
+  // is read before anything else, so a restart during the run cannot be
+  // taken for verified.
+  const std::string run_id = redis_->run_id();
+  if (run_id.empty()) return Status::Internal("redis gave no run_id (is INFO allowed to this user?): cannot tell whether it restarted");
+  std::vector<std::vector<std::string>> ask;
+  for (const auto& ev : ids) ask.push_back({"HGET", EventKeys(ev).meta, kVerifiedRunField});
+  std::vector<Reply> seen = redis_->Pipeline(ask, &st);
+  if (!st.ok()) return st;
+  std::vector<std::string> verify(ids.size());
+  for (size_t i = 0; i < ids.size(); i++) {
+    const redisReply* r = seen[i].get();
+    bool ok = r->type == REDIS_REPLY_STRING && !run_id.empty() && run_id == std::string(r->str, r->len);
+    if (!ok) verify[i] = run_id;
+  }
+
   // Release first: the expired entries it appends are then moved in this run.
   // It needs only Redis, so tickets go back on sale even while MySQL is down.
+  // Not on an unverified event: its Redis may have lost a payment MySQL has.
   Status first;
   if (options_.release) {
-    for (const auto& ev : ids) {
+    for (size_t i = 0; i < ids.size(); i++) {
+      const std::string& ev = ids[i];
+      if (!verify[i].empty()) continue;
       st = ReleaseExpired(redis_, EventKeys(ev), options_.release_batch, 1000000000, &stats->released);
       if (!st.ok()) {
         stats->errors++;
@@ -96,8 +136,9 @@ Status Reconciler::RunOnce(RunStats* stats) {
       }
     }
   }
-  for (const auto& ev : ids) {
-    st = MoveEvent(ev, deadline, stats);
+  for (size_t i = 0; i < ids.size(); i++) {
+    const std::string& ev = ids[i];
+    st = MoveEvent(ev, deadline, verify[i], stats);
     if (!st.ok()) {
       stats->errors++;
       if (first.ok()) first = st;

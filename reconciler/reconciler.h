@@ -1,7 +1,9 @@
 // reconciler.h — one reconciler run over every event: release expired
 // reservations in Redis, then move every stream entry into MySQL in batches
 // (read → merge → upsert in one transaction → commit → XACK), then trim the
-// acknowledged entries, then put back any order MySQL holds that Redis lost. Order lifecycle and who performs each transition:
+// acknowledged entries, then make Redis agree with MySQL where a Redis crash
+// lost writes; after a Redis restart an event sells again only once this run
+// has checked it (repair.h). Order lifecycle and who performs each transition:
 // docs/architecture.md.
 //
 // Crash safety: an entry is acknowledged only after its batch committed, so a
@@ -32,6 +34,8 @@ struct RunStats {
   int64_t moved = 0;     // stream entries written to MySQL
   int64_t released = 0;  // reservations expired and given back
   int64_t restored = 0;  // orders MySQL held that Redis had lost, put back (repair.h)
+  int64_t corrected = 0; // orders whose Redis status was behind MySQL's, moved on (repair.h)
+  int64_t verified = 0;  // events checked against MySQL after a Redis restart and reopened
   int64_t lag_ms = 0;    // oldest entry left unacknowledged at the end
   int64_t events = 0;
   int64_t errors = 0;
@@ -48,7 +52,12 @@ class Reconciler {
   Status RunOnce(RunStats* stats);
 
  private:
-  Status MoveEvent(const std::string& event, int64_t deadline_ms, RunStats* stats);
+  // Moves the event's stream into MySQL, then repairs Redis from MySQL
+  // (repair.h). A non-empty `verify_run` means this Redis process was not yet
+  // checked for the event: the repair is then full, and once it is done the
+  // event's verified_run becomes `verify_run` and its expired reservations
+  // are released.
+  Status MoveEvent(const std::string& event, int64_t deadline_ms, const std::string& verify_run, RunStats* stats);
   // Gives the hashes of the orders `changes` finished a TTL (lua/retire.lua),
   // now that MySQL has them: Redis memory stays bounded over a long sale.
   Status Retire(const EventKeys& keys, const std::vector<OrderChange>& changes);

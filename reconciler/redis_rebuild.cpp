@@ -213,13 +213,14 @@ Status RedisRebuild::WriteOrders(const EventRow& event, RebuildStats* stats,
 // --- 3. on sale again ----------------------------------------------------------
 
 Status RedisRebuild::Open(const EventRow& e, const RebuildStats& counts,
-                          const std::vector<std::pair<std::string, int64_t>>& returned) {
+                          const std::vector<std::pair<std::string, int64_t>>& returned, const std::string& run_id) {
   EventKeys keys(e.event);
   std::vector<std::string> args = {std::to_string(e.total),       std::to_string(e.limit),
                                    std::to_string(e.window_s),    std::to_string(e.price_cents),
                                    std::to_string(e.created_ms),  std::to_string(counts.sold),
                                    std::to_string(counts.paid),   std::to_string(counts.expired),
                                    std::to_string(counts.cancelled)};
+  args.push_back(run_id);
   for (const auto& [node, n] : returned) {
     args.push_back(node);
     args.push_back(std::to_string(n));
@@ -235,7 +236,14 @@ Status RedisRebuild::Rebuild(const EventRow& event, RebuildStats* stats) {
   *stats = RebuildStats();
   stats->event = event.event;
   stats->total = event.total;
-  Status st = Clear(event);
+  // The server this rebuild writes to: if Redis restarts before the event is
+  // opened, the new process is not marked verified (keys.h), and the
+  // event stays closed until the reconciler or another rebuild checks it.
+  Status st;
+  redis_->Command({"PING"}, &st);
+  if (!st.ok()) return st;
+  const std::string run_id = redis_->run_id();
+  st = Clear(event);
   if (!st.ok()) return st;
   EventKeys keys(event.event);
   Reply r = redis_->Command({"XGROUP", "CREATE", keys.log, kReconcilerGroup, "0", "MKSTREAM"}, &st);
@@ -245,7 +253,7 @@ Status RedisRebuild::Rebuild(const EventRow& event, RebuildStats* stats) {
   std::vector<std::pair<std::string, int64_t>> returned;
   if (event.limit != 1) st = WriteHolders(event);  // limit 1: WriteOrders writes them
   if (st.ok()) st = WriteOrders(event, stats, &returned);
-  if (st.ok()) st = Open(event, *stats, returned);
+  if (st.ok()) st = Open(event, *stats, returned, run_id);
   return st;
 }
 

@@ -75,8 +75,9 @@ class RedisRebuild {
   Status Clear(const EventRow& event);
   Status WriteHolders(const EventRow& event);
   Status WriteOrders(const EventRow& event, RebuildStats* stats, std::vector<std::pair<std::string, int64_t>>* returned);
+  // Puts the event on sale, verified for the Redis process `run_id`.
   Status Open(const EventRow& event, const RebuildStats& counts,
-              const std::vector<std::pair<std::string, int64_t>>& returned);
+              const std::vector<std::pair<std::string, int64_t>>& returned, const std::string& run_id);
   Status Send(const std::vector<std::vector<std::string>>& commands, const char* what);
 
   RedisClient* redis_;

@@ -1,9 +1,16 @@
 // repair.h — after a Redis crash that lost its last writes (appendfsync
-// everysec), MySQL may hold orders whose Redis trace vanished: their tickets
-// would be sold twice. When an event's MySQL holds more tickets (reserved +
-// paid) than Redis's `sold`, the reconciler pages through MySQL's orders of
-// the event and puts back every held order that Redis lost entirely
-// (lua/restore_orders.lua). Not thread-safe (uses the caller's clients).
+// everysec), MySQL may hold orders whose Redis trace vanished (their tickets
+// would be sold twice) or statuses Redis lost (a payment, a release). The
+// repair pages through MySQL's orders of an event and makes Redis agree
+// (lua/repair_orders.lua: the further status wins).
+//
+// When it runs: the reserve, pay and cancel scripts refuse to run on a Redis
+// process whose run_id is not the event's verified_run (common/keys.h), so
+// after any Redis restart nothing sells until the reconciler has drained the
+// event's stream, run the full repair and then recorded the run_id it checked
+// (Reconciler::MoveEvent). On a verified instance the repair runs only when
+// MySQL holds more tickets than Redis's `sold` (a cheap check every pass).
+// Not thread-safe (uses the caller's clients).
 #pragma once
 #include <cstdint>
 #include <string>
@@ -13,8 +20,13 @@
 
 namespace seckill {
 
-// Adds the number of orders put back to *restored. Returns Ok when MySQL
-// holds no more than Redis (nothing to do).
-Status RepairVanishedOrders(RedisClient* redis, OrderStore* store, const std::string& event, int64_t* restored);
+struct RepairStats {
+  int64_t restored = 0;  // orders put back
+  int64_t changed = 0;   // orders whose Redis status moved to MySQL's
+};
+
+// Pages through every order of `event` in MySQL when `full`; otherwise only
+// when MySQL holds more tickets (reserved + paid) than Redis's `sold`.
+Status RepairOrders(RedisClient* redis, OrderStore* store, const std::string& event, bool full, RepairStats* stats);
 
 }  // namespace seckill

@@ -6,10 +6,10 @@
 #   - pool shares over 5,000 reservations against weights 1:2:3:4
 #   - a whole pool SIGKILLed mid-sale
 #   - a restarted worker carries on from its node's count
-#   - Redis stopped and started again
+#   - Redis stopped and started again: no sale until the reconciler checked it
 #   - the order endpoints: payment, cancellation, owner checks
 . "$(dirname "$0")/../lib.sh"
-start_stack redis pools nginx
+start_stack redis mysql pools nginx
 T=$(mktemp -d)
 
 # --- 2,000 users, 100 tickets -------------------------------------------------
@@ -99,10 +99,19 @@ check "the 503 is JSON" jq -e '.error == "unavailable"' <<< "$BODY"
 http GET /healthz
 check_eq "Redis down: /healthz is 503" 503 "$STATUS"
 "$ROOT/scripts/stack" up redis > /dev/null
-http POST /api/events/carry/reservations user_id=redisback
-check_eq "Redis back: reservations succeed again" 201 "$STATUS"
 http GET /healthz
 check_eq "Redis back: /healthz is 200" 200 "$STATUS"
+# A restarted Redis may have lost its last writes: nothing sells, pays or
+# cancels until the reconciler has checked it against MySQL.
+http POST /api/events/carry/reservations user_id=redisback
+check_eq "Redis back but not yet checked: a reservation is 503" 503 "$STATUS"
+check "the 503 says the reconciler has to check Redis first" jq -e '.message | test("reconciler")' <<< "$BODY"
+sold_before=$(redis_cli hget 'ev:{carry}' sold)
+reconcile --once > "$T/verify.out" 2>&1
+check "the reconciler says it checked every event" grep -q "checked $(redis_cli scard seckill:events) events after a Redis restart" "$T/verify.out"
+check_eq "Redis kept every reservation across the clean restart" "$sold_before" "$(sql "SELECT COUNT(*) FROM orders WHERE event_id = 'carry'")"
+http POST /api/events/carry/reservations user_id=redisback
+check_eq "once checked: reservations succeed again" 201 "$STATUS"
 check_eq "no worker was restarted" "$workers_before" "$(pgrep -f "seckill-worker.*$VAR" | sort | tr '\n' ' ')"
 
 # --- the order endpoints ----------------------------------------------------------
