@@ -23,13 +23,13 @@ Status EventStream::Read(size_t count, std::vector<OrderChange>* changes, std::v
   skipped->clear();
   for (;;) {
     Status st;
-    Reply r = redis_->Command({"XREADGROUP", "GROUP", kReconcilerGroup, kConsumer, "COUNT", std::to_string(count),
+    Reply r = reader_->Command({"XREADGROUP", "GROUP", kReconcilerGroup, kConsumer, "COUNT", std::to_string(count),
                                "STREAMS", keys_.log, cursor_}, &st);
     if (!st.ok()) return st;
     if (r->type == REDIS_REPLY_ERROR) {
       std::string err(r->str, r->len);
       if (err.rfind("NOGROUP", 0) == 0) {  // an event created before its group: make it, from the start
-        redis_->Command({"XGROUP", "CREATE", keys_.log, kReconcilerGroup, "0", "MKSTREAM"}, &st);
+        reader_->Command({"XGROUP", "CREATE", keys_.log, kReconcilerGroup, "0", "MKSTREAM"}, &st);
         if (!st.ok()) return st;
         continue;
       }

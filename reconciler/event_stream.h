@@ -6,7 +6,8 @@
 // ones. Entries are acknowledged only after their MySQL transaction has
 // committed. Two runs at once may both write the same pending entries: the
 // upserts are idempotent, so that costs time, not correctness.
-// Not thread-safe (uses the caller's RedisClient).
+// Not thread-safe, but Read may run in another thread than the other calls
+// when it has a `reader` client of its own (one Read at a time).
 #pragma once
 #include <cstdint>
 #include <string>
@@ -21,7 +22,9 @@ namespace seckill {
 
 class EventStream {
  public:
-  EventStream(RedisClient* redis, const std::string& event) : redis_(redis), keys_(event) {}
+  // Read uses `reader` when given, everything else `redis`.
+  EventStream(RedisClient* redis, const std::string& event, RedisClient* reader = nullptr)
+      : redis_(redis), reader_(reader ? reader : redis), keys_(event) {}
 
   // Reads up to `count` entries: pending ones first, then new ones. Entries
   // that cannot be parsed (trimmed, malformed) are put in *skipped to be
@@ -47,6 +50,7 @@ class EventStream {
   Status OldestPending(std::string* id);   // empty when none is pending
   Status LastDelivered(std::string* id);  // the group's last-delivered-id
   RedisClient* redis_;
+  RedisClient* reader_;
   EventKeys keys_;
   std::string cursor_ = "0";  // "0": re-reading this consumer's pending entries; ">" after
 };

@@ -204,9 +204,9 @@ int main(int argc, char** argv) {
   sigaction(SIGTERM, &sa, nullptr);
   sigaction(SIGINT, &sa, nullptr);
 
-  RedisClient redis(raddr, 5000);
+  RedisClient redis(raddr, 5000), reader(raddr, 5000);
   OrderStore store(mcfg);
-  Reconciler rec(&redis, &store, ropts);
+  Reconciler rec(&redis, &reader, &store, ropts);
   const std::string host = HostName();
   const int64_t end = MonoMillis() + ropts.budget_ms;
   int rc = 0;
@@ -214,7 +214,7 @@ int main(int argc, char** argv) {
     int64_t started = WallMillis(), t0 = MonoMillis();
     ReconcileOptions pass = ropts;
     pass.budget_ms = std::max<int64_t>(1, end - t0);
-    rec = Reconciler(&redis, &store, pass);
+    rec = Reconciler(&redis, &reader, &store, pass);
     RunStats stats;
     Status st = rec.RunOnce(&stats);
     int64_t took = MonoMillis() - t0;

@@ -93,11 +93,13 @@ class OrderStore {
  private:
   template <typename F>
   Status WithRetry(const char* what, F&& body);
-  sql::PreparedStatement* UpsertStatement(size_t rows);
+  // The upsert of `rows` rows: of new reservations only (seven columns), or
+  // of rows of any status.
+  sql::PreparedStatement* UpsertStatement(bool reservations, size_t rows);
 
   MysqlConfig config_;
   std::unique_ptr<sql::Connection> conn_;
-  std::map<size_t, std::unique_ptr<sql::PreparedStatement>> upserts_;  // by row count
+  std::map<size_t, std::unique_ptr<sql::PreparedStatement>> upserts_;  // by row count and kind
 };
 
 }  // namespace seckill

@@ -1,5 +1,6 @@
 #include "reconciler/reconciler.h"
 
+#include <future>
 #include <vector>
 
 #include "common/clock.h"
@@ -12,7 +13,9 @@ namespace seckill {
 
 Status Reconciler::MoveEvent(const std::string& event, int64_t deadline_ms, const std::string& verify_run,
                              RunStats* stats) {
-  EventStream stream(redis_, event);
+  // Reads go through the second connection, in a thread of their own, so
+  // the next batch is read and merged while MySQL writes this one.
+  EventStream stream(redis_, event, reader_);
   EventRow row;
   Status st = stream.ReadEvent(&row);
   if (st.code() == Status::Code::kNotFound) return Status::Ok();  // listed but gone: nothing to move
@@ -20,32 +23,48 @@ Status Reconciler::MoveEvent(const std::string& event, int64_t deadline_ms, cons
   st = store_->UpsertEvent(row);
   if (!st.ok()) return st;
 
-  std::vector<OrderChange> changes;
-  std::vector<std::string> skipped;
+  struct Batch {
+    std::vector<OrderChange> changes;
+    std::vector<std::string> skipped;
+    std::vector<OrderRow> rows;
+    bool empty() const { return changes.empty() && skipped.empty(); }
+  };
+  auto read = [&](Batch* b) {
+    Status rs = stream.Read(options_.batch, &b->changes, &b->skipped);
+    b->rows = rs.ok() ? MergeChanges(event, b->changes) : std::vector<OrderRow>();
+    return rs;
+  };
+  Batch batch, next;
   constexpr int kTrimEveryBatches = 10;
   int batches = 0;
   bool drained = false;
+  st = read(&batch);
+  if (!st.ok()) return st;
   while (MonoMillis() < deadline_ms) {
-    st = stream.Read(options_.batch, &changes, &skipped);
-    if (!st.ok()) return st;
-    if (changes.empty() && skipped.empty()) {
+    if (batch.empty()) {
       drained = true;
       break;
     }
-    st = store_->WriteOrders(MergeChanges(event, changes));
+    // Read ahead. A batch read but never written stays pending: the next
+    // run reads it again (event_stream.h).
+    std::future<Status> ahead = std::async(std::launch::async, read, &next);
+    st = store_->WriteOrders(batch.rows);
+    Status ahead_st = ahead.get();  // joined before `next` or `stream` is touched again
     if (!st.ok()) return st;  // not acknowledged: the next run writes them again
-    std::vector<std::string> ids = std::move(skipped);
-    for (const auto& c : changes) ids.push_back(c.stream_id);
+    std::vector<std::string> ids = std::move(batch.skipped);
+    for (const auto& c : batch.changes) ids.push_back(c.stream_id);
     st = stream.Ack(ids);
     if (!st.ok()) return st;
-    stats->moved += static_cast<int64_t>(changes.size());
-    st = Retire(stream.keys(), changes);
+    stats->moved += static_cast<int64_t>(batch.changes.size());
+    st = Retire(stream.keys(), batch.changes);
     if (!st.ok()) return st;
     // Under a steady inflow the stream may never be empty: trim as we go.
     if (options_.trim && ++batches % kTrimEveryBatches == 0) {
       st = stream.Trim();
       if (!st.ok()) return st;
     }
+    if (!ahead_st.ok()) return ahead_st;
+    std::swap(batch, next);
   }
   if (options_.trim) {
     st = stream.Trim();

@@ -9,7 +9,8 @@
 // Crash safety: an entry is acknowledged only after its batch committed, so a
 // run killed at any instant leaves it pending and the next run (same
 // consumer name) writes it again; the upsert makes the replay a no-op.
-// Not thread-safe: one Reconciler per process.
+// Not thread-safe: one Reconciler per process (it runs one reading thread
+// of its own, on `reader`, while it writes to MySQL).
 #pragma once
 #include <cstdint>
 #include <string>
@@ -44,8 +45,10 @@ struct RunStats {
 
 class Reconciler {
  public:
-  Reconciler(RedisClient* redis, OrderStore* store, ReconcileOptions options)
-      : redis_(redis), store_(store), options_(options) {}
+  // `reader` is a second connection to the same Redis: stream reads go
+  // through it, overlapped with the MySQL writes.
+  Reconciler(RedisClient* redis, RedisClient* reader, OrderStore* store, ReconcileOptions options)
+      : redis_(redis), reader_(reader), store_(store), options_(options) {}
 
   // One pass over every event of seckill:events. Stats are filled even when
   // it fails; the returned Status is the first error (Redis or MySQL).
@@ -62,6 +65,7 @@ class Reconciler {
   // now that MySQL has them: Redis memory stays bounded over a long sale.
   Status Retire(const EventKeys& keys, const std::vector<OrderChange>& changes);
   RedisClient* redis_;
+  RedisClient* reader_;
   OrderStore* store_;
   ReconcileOptions options_;
 };

@@ -38,6 +38,8 @@ CREATE TABLE IF NOT EXISTS orders (
   KEY orders_event_node (event_id, node),
   KEY orders_event_user (event_id, user_id)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+-- (migration 003 replaces the first three keys by one: the schema now is
+-- this file plus sql/migrations/ in order.)
 
 -- One row per reconciler run (--once, or one pass of --loop).
 CREATE TABLE IF NOT EXISTS reconciler_runs (
