@@ -69,7 +69,7 @@ Status EventStream::Ack(const std::vector<std::string>& ids) {
   std::vector<std::string> argv = {"XACK", keys_.log, kReconcilerGroup};
   argv.insert(argv.end(), ids.begin(), ids.end());
   Status st;
-  Reply r = redis_->Command(argv, &st);
+  Reply r = reader_->Command(argv, &st);
   if (st.ok() && r->type == REDIS_REPLY_ERROR) return Status::Internal("XACK: " + std::string(r->str, r->len));
   return st;
 }

@@ -6,8 +6,8 @@
 // ones. Entries are acknowledged only after their MySQL transaction has
 // committed. Two runs at once may both write the same pending entries: the
 // upserts are idempotent, so that costs time, not correctness.
-// Not thread-safe, but Read may run in another thread than the other calls
-// when it has a `reader` client of its own (one Read at a time).
+// Not thread-safe, but Read and Ack may run in another thread than the
+// other calls when it has a `reader` client of their own (one at a time).
 #pragma once
 #include <cstdint>
 #include <string>
@@ -22,7 +22,7 @@ namespace seckill {
 
 class EventStream {
  public:
-  // Read uses `reader` when given, everything else `redis`.
+  // Read and Ack use `reader` when given, everything else `redis`.
   EventStream(RedisClient* redis, const std::string& event, RedisClient* reader = nullptr)
       : redis_(redis), reader_(reader ? reader : redis), keys_(event) {}
 

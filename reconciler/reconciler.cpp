@@ -35,6 +35,12 @@ Status Reconciler::MoveEvent(const std::string& event, int64_t deadline_ms, cons
     return rs;
   };
   Batch batch, next;
+  std::vector<std::string> written;  // stream ids of the last batch committed, to acknowledge
+  auto ack_written = [&] {
+    Status as = stream.Ack(written);
+    if (as.ok()) written.clear();
+    return as;
+  };
   constexpr int kTrimEveryBatches = 10;
   int batches = 0;
   bool drained = false;
@@ -45,16 +51,19 @@ Status Reconciler::MoveEvent(const std::string& event, int64_t deadline_ms, cons
       drained = true;
       break;
     }
-    // Read ahead. A batch read but never written stays pending: the next
-    // run reads it again (event_stream.h).
-    std::future<Status> ahead = std::async(std::launch::async, read, &next);
+    // While MySQL writes this batch, the stream connection acknowledges the
+    // previous one (committed) and reads the next. A batch read but never
+    // written stays pending: the next run reads it again (event_stream.h).
+    std::future<Status> ahead = std::async(std::launch::async, [&] {
+      Status as = ack_written();
+      return as.ok() ? read(&next) : as;
+    });
     st = store_->WriteOrders(batch.rows);
-    Status ahead_st = ahead.get();  // joined before `next` or `stream` is touched again
+    Status ahead_st = ahead.get();  // joined before `next`, `written` or `stream` is touched again
     if (!st.ok()) return st;  // not acknowledged: the next run writes them again
-    std::vector<std::string> ids = std::move(batch.skipped);
-    for (const auto& c : batch.changes) ids.push_back(c.stream_id);
-    st = stream.Ack(ids);
-    if (!st.ok()) return st;
+    if (!ahead_st.ok()) return ahead_st;
+    written = std::move(batch.skipped);
+    for (const auto& c : batch.changes) written.push_back(c.stream_id);
     stats->moved += static_cast<int64_t>(batch.changes.size());
     st = Retire(stream.keys(), batch.changes);
     if (!st.ok()) return st;
@@ -63,9 +72,10 @@ Status Reconciler::MoveEvent(const std::string& event, int64_t deadline_ms, cons
       st = stream.Trim();
       if (!st.ok()) return st;
     }
-    if (!ahead_st.ok()) return ahead_st;
     std::swap(batch, next);
   }
+  st = ack_written();
+  if (!st.ok()) return st;
   if (options_.trim) {
     st = stream.Trim();
     if (!st.ok()) return st;

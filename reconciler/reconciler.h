@@ -45,8 +45,8 @@ struct RunStats {
 
 class Reconciler {
  public:
-  // `reader` is a second connection to the same Redis: stream reads go
-  // through it, overlapped with the MySQL writes.
+  // `reader` is a second connection to the same Redis: stream reads and
+  // acknowledgements go through it, overlapped with the MySQL writes.
   Reconciler(RedisClient* redis, RedisClient* reader, OrderStore* store, ReconcileOptions options)
       : redis_(redis), reader_(reader), store_(store), options_(options) {}
 
