@@ -212,9 +212,7 @@ int main(int argc, char** argv) {
   int rc = 0;
   do {
     int64_t started = WallMillis(), t0 = MonoMillis();
-    ReconcileOptions pass = ropts;
-    pass.budget_ms = std::max<int64_t>(1, end - t0);
-    rec = Reconciler(&redis, &reader, &store, pass);
+    rec.set_budget_ms(std::max<int64_t>(1, end - t0));
     RunStats stats;
     Status st = rec.RunOnce(&stats);
     int64_t took = MonoMillis() - t0;

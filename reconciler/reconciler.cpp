@@ -20,8 +20,6 @@ Status Reconciler::MoveEvent(const std::string& event, int64_t deadline_ms, cons
   Status st = stream.ReadEvent(&row);
   if (st.code() == Status::Code::kNotFound) return Status::Ok();  // listed but gone: nothing to move
   if (!st.ok()) return st;
-  st = store_->UpsertEvent(row);
-  if (!st.ok()) return st;
 
   struct Batch {
     std::vector<OrderChange> changes;
@@ -46,6 +44,15 @@ Status Reconciler::MoveEvent(const std::string& event, int64_t deadline_ms, cons
   bool drained = false;
   st = read(&batch);
   if (!st.ok()) return st;
+  // An event with nothing new costs MySQL nothing: its row is written, and
+  // the counts compared, when it has changes, when Redis is being checked,
+  // and once per process (a finished sale's event is not queried each pass).
+  const bool first_look = looked_at_.insert(event).second;
+  const bool busy = !batch.empty() || first_look || !verify_run.empty();
+  if (busy) {
+    st = store_->UpsertEvent(row);
+    if (!st.ok()) return st;
+  }
   while (MonoMillis() < deadline_ms) {
     if (batch.empty()) {
       drained = true;
@@ -84,7 +91,7 @@ Status Reconciler::MoveEvent(const std::string& event, int64_t deadline_ms, cons
   // checked since it started, make Redis agree with every order MySQL has,
   // then let the event sell again (repair.h); otherwise repair only if MySQL
   // holds more tickets than Redis.
-  if (drained) {
+  if (drained && busy) {
     RepairStats repair;
     st = RepairOrders(redis_, store_, event, !verify_run.empty(), &repair);
     stats->restored += repair.restored;

@@ -13,6 +13,7 @@
 // of its own, on `reader`, while it writes to MySQL).
 #pragma once
 #include <cstdint>
+#include <set>
 #include <string>
 
 #include "common/keys.h"
@@ -50,6 +51,9 @@ class Reconciler {
   Reconciler(RedisClient* redis, RedisClient* reader, OrderStore* store, ReconcileOptions options)
       : redis_(redis), reader_(reader), store_(store), options_(options) {}
 
+  // The time budget of the next RunOnce.
+  void set_budget_ms(int64_t budget_ms) { options_.budget_ms = budget_ms; }
+
   // One pass over every event of seckill:events. Stats are filled even when
   // it fails; the returned Status is the first error (Redis or MySQL).
   Status RunOnce(RunStats* stats);
@@ -68,6 +72,7 @@ class Reconciler {
   RedisClient* reader_;
   OrderStore* store_;
   ReconcileOptions options_;
+  std::set<std::string> looked_at_;  // events this process has written and compared once
 };
 
 }  // namespace seckill

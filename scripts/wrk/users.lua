@@ -1,5 +1,5 @@
 -- users.lua — wrk script: many distinct users POST reservations for an event.
--- wrk -s users.lua URL -- EVENT USERS REPEAT_PCT SEED MODE QUOTA MARKER_DIR [OFFSET]
+-- wrk -s users.lua URL -- EVENT USERS REPEAT_PCT SEED MODE QUOTA MARKER_DIR [OFFSET [START]]
 --   USERS       distinct user ids "u<SEED>-<n>", n in 1..USERS, walked in order
 --               across wrk's threads (every user clicks at least once before
 --               anyone clicks twice, when QUOTA allows)
@@ -9,6 +9,8 @@
 --   MARKER_DIR  each thread that stops writes MARKER_DIR/thread-<n>, so the
 --               caller knows when to end wrk (wrk itself only stops at -d)
 --   OFFSET      user numbers start after OFFSET (a second wave of new users)
+--   START       each thread goes on from its request number START (a run that
+--               continues an earlier one's walk through the users)
 -- done() prints "status CODE N" lines, the request count, duration and
 -- latency percentiles (µs), which scripts/sale parses.
 local threads = {}
@@ -28,7 +30,7 @@ function init(args)
   nthreads = tonumber(os.getenv("WRK_THREADS") or "2")
   path = "/api/events/" .. event .. "/reservations"
   headers = { ["Content-Type"] = "application/x-www-form-urlencoded" }
-  counts, n, seen, soldout_run, stopped = {}, 0, 0, 0, false
+  counts, n, seen, soldout_run, stopped = {}, tonumber(args[9] or "0"), 0, 0, false
   math.randomseed(tid * 7919 + os.time())
 end
 

@@ -25,6 +25,10 @@ check "70 % of the winners paid in each wave ($paid of $(jq .orders.mysql "$J") 
 check_eq "the report's paid count is MySQL's" "$(sql "SELECT COUNT(*) FROM orders WHERE event_id='small' AND status='paid'")" "$paid"
 check "expired tickets were sold again" test "$(jq .orders.expired "$J")" -gt 0 -a "$(jq .orders.resold "$J")" = "$(jq .orders.expired "$J")"
 check "the report says ok" jq -e '.ok == true' "$J"
+check_eq "the sold-out phase is all sold out: it ends before the first window lapses (no 201 in it)" 0 \
+  "$(jq '[.phases[] | select(.name == "soldout") | .statuses["201"] // 0] | add // 0' "$J")"
+check_eq "the lapsed tickets are sold in the resale phase and wave 2" "$(jq .orders.expired "$J")" \
+  "$(jq '[.phases[] | select(.name == "resale" or (.name | startswith("wave2"))) | .statuses["201"] // 0] | add // 0' "$J")"
 weights=$("$BUILD/seckill-admin" nodes --cluster "$CLUSTER")
 total_w=$(awk '{s += $2} END {print s}' <<< "$weights")
 while read -r node weight procs; do
