@@ -73,10 +73,11 @@ class RedisClient {
   const RedisAddress& address() const { return address_; }
 
   // The run_id (INFO server) of the Redis process behind the current
-  // connection, read on every (re)connect; empty before the first command or
-  // when INFO is refused or the connection is down. It changes whenever Redis restarts, so comparing it
-  // with an event's verified_run (keys.h) tells whether this instance was
-  // checked against MySQL since it started (reconciler/repair.h).
+  // connection, read on every (re)connect; empty before the first command,
+  // when INFO is refused, or while the connection is down. It changes
+  // whenever Redis restarts, so comparing it with an event's verified_run
+  // (keys.h) tells whether this process was checked against MySQL since it
+  // started (reconciler/repair.h).
   const std::string& run_id() const { return run_id_; }
 
  private:

@@ -145,7 +145,8 @@ Status Reconciler::RunOnce(RunStats* stats) {
   // is read before anything else, so a restart during the run cannot be
   // taken for verified.
   const std::string run_id = redis_->run_id();
-  if (run_id.empty()) return Status::Internal("redis gave no run_id (is INFO allowed to this user?): cannot tell whether it restarted");
+  if (run_id.empty())
+    return Status::Internal("redis gave no run_id (is INFO allowed to this user?): cannot tell whether it restarted");
   std::vector<std::vector<std::string>> ask;
   for (const auto& ev : ids) ask.push_back({"HGET", EventKeys(ev).meta, kVerifiedRunField});
   std::vector<Reply> seen = redis_->Pipeline(ask, &st);
@@ -153,8 +154,7 @@ Status Reconciler::RunOnce(RunStats* stats) {
   std::vector<std::string> verify(ids.size());
   for (size_t i = 0; i < ids.size(); i++) {
     const redisReply* r = seen[i].get();
-    bool ok = r->type == REDIS_REPLY_STRING && !run_id.empty() && run_id == std::string(r->str, r->len);
-    if (!ok) verify[i] = run_id;
+    if (r->type != REDIS_REPLY_STRING || run_id != std::string(r->str, r->len)) verify[i] = run_id;
   }
 
   // Release first: the expired entries it appends are then moved in this run.
