@@ -7,8 +7,8 @@
 --       5 created_at (ms), 6 sold, 7 paid, 8 expired, 9 cancelled,
 --       10 the server's run_id (the rebuilt data is MySQL's: verified), then
 --       pairs: node, tickets it sold that were released (returned:<node>)
--- The counts are added, not set: a restored order paid or released during
--- the rebuild (pay.lua, cancel.lua) has already counted itself here.
+-- The counts are added to whatever ev:{E} holds (nothing: the rebuild cleared
+-- it, and pay.lua and cancel.lua refuse to run until verified_run is set).
 -- Returns the event's sold count.
 redis.call('HSET', KEYS[1], 'total', ARGV[1], 'limit', ARGV[2], 'window', ARGV[3], 'price', ARGV[4],
            'created_at', ARGV[5], 'verified_run', ARGV[10])

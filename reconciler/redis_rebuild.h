@@ -21,12 +21,13 @@
 //      recorded from the start), the users (before the orders, so that a
 //      cancellation finds its holding), then the order hashes and the expiry
 //      index, in pipelined batches read page by page from MySQL;
-//   3. ev:{E} last, atomically (lua/rebuild_event.lua): the counts are
-//      added with HINCRBY, so a payment or release of a restored order
-//      during the rebuild (which already counted itself) is kept; then
-//      SADD seckill:events hands the event to the reconciler.
-// A rebuild stopped half-way leaves no ev:{E}: run it again (with --force
-// if an owner cancelled a restored order meanwhile, which recreates ev:{E}).
+//   3. ev:{E} last, atomically (lua/rebuild_event.lua), with verified_run
+//      set to the run_id of the server the rebuild started on (keys.h):
+//      until then pay.lua and cancel.lua refuse (503) the restored orders'
+//      owners, so nothing changes under the rebuild (were Redis restarted
+//      meanwhile, the event stays closed until the reconciler checks it);
+//      then SADD seckill:events hands the event to the reconciler.
+// A rebuild stopped half-way leaves no ev:{E}: run it again.
 //
 // Owns nothing: it uses the caller's RedisClient and OrderStore. Not
 // thread-safe: nothing else may use them during a call (while Redis writes
