@@ -28,9 +28,12 @@ Status CreateEvent(RedisClient* redis, const EventSpec& s) {
   if (!st.ok()) return st;
   if (r->type == REDIS_REPLY_ERROR) return Status::Internal("create_event: " + std::string(r->str, r->len));
   if (r->type != REDIS_REPLY_INTEGER) return Status::Internal("create_event: unexpected reply");
-  if (r->integer == 0) return Status::Invalid("event '" + s.id + "' exists already");
+  // Listed for the reconciler in any case: a run that created the event but
+  // failed before this SADD is repaired by running the command again.
   redis->Command({"SADD", kEventsSetKey, s.id}, &st);
-  return st;
+  if (!st.ok()) return st;
+  if (r->integer == 0) return Status::Invalid("event '" + s.id + "' exists already");
+  return Status::Ok();
 }
 
 Status PreloadNodeCounters(const ClusterConfig& cluster, const std::string& sqlite_dir, const EventSpec& s) {

@@ -77,7 +77,10 @@ Status RedisClient::EnsureConnected() {
     }
     Status st;
     Reply r = Raw(auth, &st);
-    if (!st.ok()) return st;
+    if (!st.ok()) {
+      Drop();  // a half-set-up connection is never reused
+      return st;
+    }
     if (r->type == REDIS_REPLY_ERROR) {
       std::string why(r->str, r->len);
       Drop();
@@ -87,7 +90,10 @@ Status RedisClient::EnsureConnected() {
   run_id_.clear();
   Status st;
   Reply info = Raw({"INFO", "server"}, &st);
-  if (!st.ok()) return st;
+  if (!st.ok()) {
+    Drop();  // e.g. BUSY: connect again next time rather than go on without a run_id
+    return st;
+  }
   if (info->type == REDIS_REPLY_STRING) {
     std::string_view text(info->str, info->len);
     size_t at = text.find("run_id:");

@@ -23,11 +23,14 @@ Status ReleaseExpired(RedisClient* redis, const EventKeys& keys, size_t batch, i
       k.push_back(keys.Order(oid));
       a.push_back(std::move(oid));
     }
-    Reply r = redis->Script("expire", k, a, &st);
+    Reply r = redis->ScriptWithRunId("expire", k, a, &st);
     if (!st.ok()) return st;
     if (r->type != REDIS_REPLY_INTEGER) {
       return Status::Internal("expire.lua: " + (r->type == REDIS_REPLY_ERROR ? std::string(r->str, r->len) : "unexpected reply"));
     }
+    // Redis restarted since the pass saw the event verified: the next pass
+    // checks it again (repair.h) before anything is released.
+    if (r->integer < 0) return Status::Unavailable(kUnverifiedRedis);
     done += r->integer;
     *released += r->integer;
     // Every candidate left the index (released, or stale and removed), so

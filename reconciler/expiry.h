@@ -16,7 +16,9 @@
 namespace seckill {
 
 // Releases up to `max_total` orders of the event whose window has passed,
-// `batch` per script call. Adds the number released to *released.
+// `batch` per script call. Adds the number released to *released. Returns
+// Unavailable, releasing nothing, on a Redis process not verified for the
+// event (common/keys.h: verified_run).
 Status ReleaseExpired(RedisClient* redis, const EventKeys& keys, size_t batch, int64_t max_total, int64_t* released);
 
 }  // namespace seckill

@@ -47,7 +47,7 @@ Status Reconciler::MoveEvent(const std::string& event, int64_t deadline_ms, cons
   // An event with nothing new costs MySQL nothing: its row is written, and
   // the counts compared, when it has changes, when Redis is being checked,
   // and once per process (a finished sale's event is not queried each pass).
-  const bool first_look = looked_at_.insert(event).second;
+  const bool first_look = looked_at_.count(event) == 0;
   const bool busy = !batch.empty() || first_look || !verify_run.empty();
   if (busy) {
     st = store_->UpsertEvent(row);
@@ -97,6 +97,7 @@ Status Reconciler::MoveEvent(const std::string& event, int64_t deadline_ms, cons
     stats->restored += repair.restored;
     stats->corrected += repair.changed;
     if (!st.ok()) return st;
+    looked_at_.insert(event);  // written and compared: idle passes may skip it now
     if (!verify_run.empty()) {
       // verify_run is the run_id read before the drain: if Redis restarted
       // since, it no longer matches and the event stays closed.
