@@ -14,9 +14,9 @@
 //                            verified_run: the run_id of the Redis process
 //                            whose data was last checked against MySQL (set at
 //                            creation, by the reconciler's verification and by
-//                            the rebuild). reserve, pay and cancel refuse to
-//                            run (503) while it differs from the run_id of the
-//                            server they reach: after a restart that may have
+//                            the rebuild). reserve, pay, cancel and expire
+//                            refuse to run while it differs from the run_id of
+//                            the server they reach: after a restart that may have
 //                            lost writes, nothing sells until the reconciler
 //                            has put back what MySQL holds (reconciler/repair.h)
 //   ev:{E}:users      hash   user -> space-separated order ids the user holds
