@@ -163,7 +163,7 @@ int main(int argc, char** argv) {
     }
   }
   NodeCounter counter;
-  st = counter.Open(sqlite_path, busy_ms);
+  st = counter.Open(sqlite_path, busy_ms, cluster.Find(node)->processes);
   if (!st.ok()) {
     fprintf(stderr, "seckill-worker: %s\n", st.message().c_str());
     return 2;
@@ -227,7 +227,10 @@ int main(int argc, char** argv) {
     if (busy || waits) metrics.AddSqlite(busy, waits);
   }
   if (g_stop) {
-    fprintf(stderr, "seckill-worker %d: shutting down on signal\n", getpid());
+    int64_t leased = counter.LeasedTotal();
+    st = counter.ReturnLeases();
+    fprintf(stderr, "seckill-worker %d: shutting down on signal; %s %lld leased tickets to the node's counter\n", getpid(),
+            st.ok() ? "gave back" : ("could not give back (" + st.message() + ")").c_str(), static_cast<long long>(leased));
     return 0;
   }
   fprintf(stderr, "seckill-worker %d: accept failed, exiting (not run under spawn-fcgi?)\n", getpid());

@@ -194,7 +194,7 @@ std::string Metrics::Render(const std::string& node, NodeCounter* counter) const
     if (counter->All(&rows).ok()) {
       const char* names[3][2] = {
           {"seckill_node_allotment_tickets", "The node's allotment of the event: weighted share plus buffer."},
-          {"seckill_node_taken_tickets", "Tickets of the allotment the node has reserved."},
+          {"seckill_node_taken_tickets", "Tickets of the allotment the node has taken: reserved, or leased to one of its processes."},
           {"seckill_node_returned_tickets", "Tickets the node sold that were released and may be sold again."}};
       for (int k = 0; k < 3; k++) {
         out += std::string("# HELP ") + names[k][0] + " " + names[k][1] + "\n# TYPE " + names[k][0] + " gauge\n";

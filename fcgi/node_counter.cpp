@@ -2,6 +2,8 @@
 
 #include <time.h>
 
+#include <algorithm>
+
 #include "common/clock.h"
 
 namespace seckill {
@@ -27,12 +29,14 @@ int BusyPoll(void* arg, int count) {
 }  // namespace
 
 NodeCounter::~NodeCounter() {
-  for (sqlite3_stmt* st : {ensure_, take_, give_back_, see_returned_, get_}) sqlite3_finalize(st);
+  if (db_) ReturnLeases();
+  for (sqlite3_stmt* st : {ensure_, left_, take_, give_back_, see_returned_, get_}) sqlite3_finalize(st);
   if (db_) sqlite3_close(db_);
 }
 
-Status NodeCounter::Open(const std::string& path, int busy_ms) {
+Status NodeCounter::Open(const std::string& path, int busy_ms, int processes) {
   busy_ms_ = busy_ms;
+  spread_ = 8 * static_cast<int64_t>(std::max(processes, 1));
   if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
     return Status::Unavailable("sqlite " + path + ": " + (db_ ? sqlite3_errmsg(db_) : "out of memory"));
   }
@@ -53,8 +57,9 @@ Status NodeCounter::Open(const std::string& path, int busy_ms) {
   }
   struct { sqlite3_stmt** st; const char* sql; } stmts[] = {
       {&ensure_, "INSERT OR IGNORE INTO counter(event, allotment) VALUES(?1, ?2)"},
-      {&take_, "UPDATE counter SET taken = taken + 1 WHERE event = ?1 AND taken < allotment + returned"},
-      {&give_back_, "UPDATE counter SET taken = taken - 1 WHERE event = ?1 AND taken > 0"},
+      {&left_, "SELECT allotment + returned - taken FROM counter WHERE event = ?1"},
+      {&take_, "UPDATE counter SET taken = taken + ?2 WHERE event = ?1"},
+      {&give_back_, "UPDATE counter SET taken = taken - ?2 WHERE event = ?1 AND taken >= ?2"},
       {&see_returned_, "UPDATE counter SET returned = ?2 WHERE event = ?1 AND returned < ?2"},
       {&get_, "SELECT allotment, taken, returned FROM counter WHERE event = ?1"},
   };
@@ -78,18 +83,99 @@ Status NodeCounter::Ensure(const std::string& event, int64_t allotment) {
   return Step(ensure_, "ensure");
 }
 
+Status NodeCounter::Exec(const char* sql) {
+  char* err = nullptr;
+  int rc = sqlite3_exec(db_, sql, nullptr, nullptr, &err);
+  Status st = rc == SQLITE_OK ? Status::Ok() : Status::Unavailable(std::string("sqlite ") + sql + ": " + (err ? err : sqlite3_errstr(rc)));
+  sqlite3_free(err);
+  return st;
+}
+
 NodeCounter::Take NodeCounter::TakeOne(const std::string& event) {
-  sqlite3_bind_text(take_, 1, event.data(), static_cast<int>(event.size()), SQLITE_STATIC);
-  if (!Step(take_, "take").ok()) {
+  auto it = leased_.find(event);
+  if (it != leased_.end() && it->second > 0) {
+    it->second--;
+    return Take::kTaken;
+  }
+  if (leased_.size() > 10000) ReturnLeases();  // bound the map; the leases go back to the file
+  int64_t got = 0;
+  Take t = TakeBlock(event, &got);
+  if (t == Take::kTaken && got > 1) leased_[event] += got - 1;
+  return t;
+}
+
+// One write transaction: reads what the node has left and takes a block of it.
+NodeCounter::Take NodeCounter::TakeBlock(const std::string& event, int64_t* got) {
+  *got = 0;
+  if (!Exec("BEGIN IMMEDIATE").ok()) {  // waits for the lock through BusyPoll
     busy_++;
     return Take::kBusy;
   }
-  return sqlite3_changes(db_) == 1 ? Take::kTaken : Take::kExhausted;
+  sqlite3_bind_text(left_, 1, event.data(), static_cast<int>(event.size()), SQLITE_STATIC);
+  int rc = sqlite3_step(left_);
+  int64_t left = rc == SQLITE_ROW ? sqlite3_column_int64(left_, 0) : 0;
+  sqlite3_reset(left_);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+    Exec("ROLLBACK");
+    busy_++;
+    return Take::kBusy;
+  }
+  if (left <= 0) {
+    Exec("ROLLBACK");
+    return Take::kExhausted;
+  }
+  int64_t block = std::clamp<int64_t>(left / spread_, 1, kMaxBlock);
+  sqlite3_bind_text(take_, 1, event.data(), static_cast<int>(event.size()), SQLITE_STATIC);
+  sqlite3_bind_int64(take_, 2, block);
+  if (!Step(take_, "take").ok() || !Exec("COMMIT").ok()) {
+    Exec("ROLLBACK");
+    busy_++;
+    return Take::kBusy;
+  }
+  *got = block;
+  return Take::kTaken;
 }
 
-Status NodeCounter::GiveBack(const std::string& event) {
-  sqlite3_bind_text(give_back_, 1, event.data(), static_cast<int>(event.size()), SQLITE_STATIC);
-  return Step(give_back_, "give back");
+void NodeCounter::GiveBack(const std::string& event) { leased_[event]++; }
+
+int64_t NodeCounter::Leased(const std::string& event) const {
+  auto it = leased_.find(event);
+  return it == leased_.end() ? 0 : it->second;
+}
+
+int64_t NodeCounter::LeasedTotal() const {
+  int64_t n = 0;
+  for (const auto& lease : leased_) n += lease.second;
+  return n;
+}
+
+Status NodeCounter::ReturnLeases() { return ReturnLeases(nullptr); }
+
+Status NodeCounter::ReturnLease(const std::string& event) { return ReturnLeases(&event); }
+
+// Gives back the lease of `only`, or of every event: one write transaction.
+Status NodeCounter::ReturnLeases(const std::string* only) {
+  if (LeasedTotal() == 0 || (only && Leased(*only) == 0)) return Status::Ok();
+  Status st = Exec("BEGIN IMMEDIATE");
+  if (!st.ok()) return st;
+  for (const auto& [event, n] : leased_) {
+    if (n <= 0 || (only && event != *only)) continue;
+    sqlite3_bind_text(give_back_, 1, event.data(), static_cast<int>(event.size()), SQLITE_STATIC);
+    sqlite3_bind_int64(give_back_, 2, n);
+    st = Step(give_back_, "return leases");
+    if (!st.ok()) {
+      Exec("ROLLBACK");
+      return st;
+    }
+  }
+  st = Exec("COMMIT");
+  if (!st.ok()) {
+    Exec("ROLLBACK");
+    return st;
+  }
+  if (only) leased_.erase(*only);
+  else leased_.clear();
+  return Status::Ok();
 }
 
 Status NodeCounter::SeeReturned(const std::string& event, int64_t returned) {

@@ -4,16 +4,27 @@
 //   counter(event, allotment, taken, returned)
 //     allotment  the node's weighted share of the stock plus the buffer
 //                (ClusterConfig::Allotment), fixed when the event is first seen
-//     taken      tickets this node has reserved, net of give-backs
+//     taken      tickets this node's processes have taken: reserved, or
+//                leased to a process and not sold yet
 //     returned   how many of them were later released (cancelled, expired),
 //                as last read from Redis (ev:{E} returned:<node>)
-//   A take succeeds while taken < allotment + returned.
+//   Tickets are taken while taken < allotment + returned.
 //
-// Every take is one SQLite write transaction (WAL, synchronous=NORMAL), so
-// takes are atomic across the node's processes and survive a process crash: a
-// restarted process carries on from the node's count. Released tickets become
-// sellable again through `returned`, which only grows; the file is never
-// touched by anything but the node's own processes (no sharing between hosts).
+// A process takes tickets from the file in blocks (one SQLite write
+// transaction, WAL, synchronous=NORMAL, atomic across the node's processes)
+// and sells them one by one from its lease, in memory: most reservations
+// never touch the file. A block is 1/(8 × processes) of what the node has
+// left, at most kMaxBlock, at least one, so blocks shrink as the allotment
+// runs out and a process never sits on much of the node's remainder. `taken`
+// counts the leased tickets too. A lease goes back to the file when Redis
+// says the event is sold out (ReturnLease) and when the process ends cleanly
+// (destructor, ReturnLeases); a killed process loses at most one block of the
+// node's allotment, which the buffer absorbs (the allotments add up to more
+// than the stock; Redis alone prevents overselling).
+// A restarted process carries on from the node's count. Released tickets
+// become sellable again through `returned`, which only grows; the file is
+// never touched by anything but the node's own processes (no sharing
+// between hosts).
 //
 // One NodeCounter per process (it owns a sqlite3 connection); not thread-safe.
 #pragma once
@@ -21,6 +32,7 @@
 
 #include <cstdint>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -30,6 +42,8 @@ namespace seckill {
 
 class NodeCounter {
  public:
+  static constexpr int64_t kMaxBlock = 32;
+
   enum class Take {
     kTaken,      // one ticket of the allotment is now this request's
     kExhausted,  // the allotment (plus returned) is used up
@@ -46,16 +60,32 @@ class NodeCounter {
   NodeCounter& operator=(const NodeCounter&) = delete;
 
   // Opens (creating if needed) the node's database at `path`. `busy_ms` bounds
-  // how long a take waits for another process's lock.
-  Status Open(const std::string& path, int busy_ms);
+  // how long a take waits for another process's lock; `processes` is how many
+  // processes of the node share the file (it sizes the blocks).
+  Status Open(const std::string& path, int busy_ms, int processes = 1);
 
   // Creates the event's row with `allotment` unless it exists. Idempotent.
   Status Ensure(const std::string& event, int64_t allotment);
 
+  // Takes one ticket: from this process's lease, or else a new block from
+  // the file.
   Take TakeOne(const std::string& event);
 
-  // Undoes one TakeOne whose reservation failed in Redis.
-  Status GiveBack(const std::string& event);
+  // Undoes one TakeOne whose reservation failed in Redis: the ticket goes
+  // back to this process's lease.
+  void GiveBack(const std::string& event);
+
+  // Gives every leased ticket back to the file. Called by the destructor.
+  Status ReturnLeases();
+
+  // Gives the event's leased tickets back to the file (when Redis says the
+  // event is sold out, so the node's count does not keep them).
+  Status ReturnLease(const std::string& event);
+
+  // Tickets this process holds leased for `event` (taken, not yet sold), and
+  // for all events.
+  int64_t Leased(const std::string& event) const;
+  int64_t LeasedTotal() const;
 
   // Raises `returned` to `returned` if it is lower. Returns Ok either way.
   Status SeeReturned(const std::string& event, int64_t returned);
@@ -72,13 +102,19 @@ class NodeCounter {
 
  private:
   Status Step(sqlite3_stmt* st, const char* what);
+  Status Exec(const char* sql);
+  Take TakeBlock(const std::string& event, int64_t* got);
+  Status ReturnLeases(const std::string* only);
   sqlite3* db_ = nullptr;
   sqlite3_stmt* ensure_ = nullptr;
+  sqlite3_stmt* left_ = nullptr;
   sqlite3_stmt* take_ = nullptr;
   sqlite3_stmt* give_back_ = nullptr;
   sqlite3_stmt* see_returned_ = nullptr;
   sqlite3_stmt* get_ = nullptr;
   int busy_ms_ = 100;
+  int64_t spread_ = 8;  // a block is what the node has left / spread_
+  std::unordered_map<std::string, int64_t> leased_;
   uint64_t busy_ = 0;  // since the last TakeStats
 };
 

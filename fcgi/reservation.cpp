@@ -105,6 +105,7 @@ ReserveResult Reservations::Reserve(const std::string& event, const std::string&
       return res;
     case 0:
       NoteReturned(event, info, IntAt(r.get(), 1));
+      counter_->ReturnLease(event);  // sold out: this process's lease goes back to the node's count
       RaiseSoldOut(event);
       res.outcome = O::kSoldOut;
       return res;

@@ -64,18 +64,21 @@ check "multiwatch respawned pool n4's workers" test -n "$new_workers" -a "$new_w
 for i in $(seq 1501 3000); do echo "POST /api/events/killpool/reservations user_id=k$i"; done | race 50 "$T/kp2"
 all=$(cat "$T/kp1/results" "$T/kp2/results")
 sold201=$(grep -c ' 201$' <<< "$all")
-failed=$(awk '$2 != 201 && $2 != 409 && $2 != 429' <<< "$all" | wc -l)
+# Every user asks once, so a 429 is nginx's retry on the next pool of a request
+# whose worker was killed after Redis had reserved: it answers with the order
+# the user now holds. It counts with the errors.
+failed=$(awk '$2 != 201 && $2 != 409' <<< "$all" | wc -l)
 check_eq "after a pool was killed every ticket is still sold" 1000 "$(redis_cli hget 'ev:{killpool}' sold)"
 # A worker killed after Redis reserved a ticket but before it answered leaves
-# that user holding a ticket without a 201 (a retry answers 429 with the
-# order id); that can happen only to a request that got an error.
+# that user holding a ticket without a 201; that can happen only to a request
+# that got an error or a 429.
 if [ "$sold201" -le 1000 ] && [ $((1000 - sold201)) -le "$failed" ]; then
-  ok "every 201 is a ticket; $((1000 - sold201)) tickets went to requests that got an error ($failed errors)"
+  ok "every 201 is a ticket; $((1000 - sold201)) tickets went to requests that got an error or a 429 ($failed of them)"
 else not_ok "201s against tickets" "201s $sold201, errors $failed, tickets 1000"; fi
 dups=$(cat "$T"/kp1/[0-9]* "$T"/kp2/[0-9]* | grep -o '"order_id":"[^"]*"' | sort | uniq -d | wc -l)
 check_eq "no order id twice" 0 "$dups"
-bad=$(awk '$2 != 201 && $2 != 409 && $2 != 503' <<< "$all" | awk '{print $2}' | sort | uniq -c | tr '\n' ' ')
-check_eq "every answer was 201, 409 or 503 (JSON errors for the killed workers' requests)" "" "$bad"
+bad=$(awk '$2 != 201 && $2 != 409 && $2 != 429 && $2 != 503' <<< "$all" | awk '{print $2}' | sort | uniq -c | tr '\n' ' ')
+check_eq "every answer was 201, 409, 429 or 503 (the killed workers' requests)" "" "$bad"
 
 # --- a restarted worker carries on ----------------------------------------------
 taken() { sqlite3 "$VAR/nodes/$1.sqlite" "select taken from counter where event='$2'"; }
@@ -86,7 +89,13 @@ create_event carry 100000
 for i in $(seq 1 300); do echo "POST /api/events/carry/reservations user_id=c$i"; done | race 20 "$T/carry"
 check_eq "the killpool count of node n2 survived its workers' restart" "$before" "$(taken n2 killpool)"
 n2=$(cat "$T"/carry/[0-9]* | grep -c '"node":"n2"')
-check_eq "the restarted workers count on from the node's file" "$n2" "$(taken n2 carry)"
+# A process takes its node's tickets in blocks and sells them from memory: the
+# file counts what n2 sold plus what its two processes still hold leased.
+leased=$(( $(taken n2 carry) - n2 ))
+check "the restarted workers count on from the node's file: n2 sold $n2, $leased more leased (at most a block of 32 per process)" \
+  test "$leased" -ge 0 -a "$leased" -le 64
+"$ROOT/scripts/stack" down pools > /dev/null; "$ROOT/scripts/stack" up pools > /dev/null
+check_eq "stopped cleanly, n2's processes gave their leases back to the file" "$n2" "$(taken n2 carry)"
 sum=0; for n in n1 n2 n3 n4; do sum=$((sum + $(taken $n carry))); done
 check_eq "the node counters add up to Redis's sold" "$(redis_cli hget 'ev:{carry}' sold)" "$sum"
 
