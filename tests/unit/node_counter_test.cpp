@@ -19,6 +19,24 @@ std::string TempDb() {
   REQUIRE(mkdtemp(dir));
   return std::string(dir) + "/node.sqlite";
 }
+
+// A fresh file whose event "e" has `allotment`.
+std::string DbWithEvent(int64_t allotment) {
+  std::string path = TempDb();
+  NodeCounter c;
+  REQUIRE(c.Open(path, 100).ok());
+  REQUIRE(c.Ensure("e", allotment).ok());
+  return path;
+}
+
+// Event "e"'s `taken` in the file at `path`, read by a new connection.
+int64_t TakenInFile(const std::string& path) {
+  NodeCounter c;
+  REQUIRE(c.Open(path, 100).ok());
+  NodeCounter::Row row;
+  REQUIRE(c.Get("e", &row).ok());
+  return row.taken;
+}
 }  // namespace
 
 TEST_CASE("takes stop at the allotment; give-backs and returned tickets reopen it") {
@@ -46,26 +64,20 @@ TEST_CASE("takes stop at the allotment; give-backs and returned tickets reopen i
 }
 
 TEST_CASE("a reopened counter carries on from the node's count") {
-  std::string path = TempDb();
+  std::string path = DbWithEvent(10);
   {
     NodeCounter c;
     REQUIRE(c.Open(path, 100).ok());
-    REQUIRE(c.Ensure("e", 10).ok());
     for (int i = 0; i < 7; i++) REQUIRE(c.TakeOne("e") == NodeCounter::Take::kTaken);
   }
-  NodeCounter c;
-  REQUIRE(c.Open(path, 100).ok());
-  NodeCounter::Row row;
-  REQUIRE(c.Get("e", &row).ok());
-  CHECK(row.taken == 7);
+  CHECK(TakenInFile(path) == 7);
 }
 
 TEST_CASE("a take leases a block; the lease sells without the file and goes back on close") {
-  std::string path = TempDb();
+  std::string path = DbWithEvent(1000);
   {
     NodeCounter c;
     REQUIRE(c.Open(path, 100, 1).ok());
-    REQUIRE(c.Ensure("e", 1000).ok());
     NodeCounter::Row row;
     REQUIRE(c.TakeOne("e") == NodeCounter::Take::kTaken);
     REQUIRE(c.Get("e", &row).ok());
@@ -79,11 +91,7 @@ TEST_CASE("a take leases a block; the lease sells without the file and goes back
     REQUIRE(c.Get("e", &row).ok());
     CHECK(row.taken == 2 * NodeCounter::kMaxBlock);
   }
-  NodeCounter c;
-  REQUIRE(c.Open(path, 100).ok());
-  NodeCounter::Row row;
-  REQUIRE(c.Get("e", &row).ok());
-  CHECK(row.taken == NodeCounter::kMaxBlock + 1);  // the unsold rest of the lease came back
+  CHECK(TakenInFile(path) == NodeCounter::kMaxBlock + 1);  // the unsold rest of the lease came back
 }
 
 TEST_CASE("one event's lease goes back alone (what a sold-out answer does)") {
@@ -127,12 +135,7 @@ TEST_CASE("blocks shrink as the allotment runs out: the other process is never l
 }
 
 TEST_CASE("four processes taking at once never exceed the allotment") {
-  std::string path = TempDb();
-  {
-    NodeCounter c;
-    REQUIRE(c.Open(path, 100).ok());
-    REQUIRE(c.Ensure("e", 500).ok());
-  }
+  std::string path = DbWithEvent(500);
   int pipes[4][2];
   pid_t pids[4];
   for (int p = 0; p < 4; p++) {
@@ -158,20 +161,11 @@ TEST_CASE("four processes taking at once never exceed the allotment") {
     total += taken;
   }
   CHECK(total == 500);
-  NodeCounter c;
-  REQUIRE(c.Open(path, 100).ok());
-  NodeCounter::Row row;
-  REQUIRE(c.Get("e", &row).ok());
-  CHECK(row.taken == 500);
+  CHECK(TakenInFile(path) == 500);
 }
 
 TEST_CASE("a killed process loses at most one block of the node's allotment") {
-  std::string path = TempDb();
-  {
-    NodeCounter c;
-    REQUIRE(c.Open(path, 100).ok());
-    REQUIRE(c.Ensure("e", 10000).ok());
-  }
+  std::string path = DbWithEvent(10000);
   pid_t pid = fork();
   REQUIRE(pid >= 0);
   if (pid == 0) {
@@ -182,9 +176,5 @@ TEST_CASE("a killed process loses at most one block of the node's allotment") {
   int status = 0;
   waitpid(pid, &status, 0);
   REQUIRE(WEXITSTATUS(status) == 0);
-  NodeCounter c;
-  REQUIRE(c.Open(path, 100).ok());
-  NodeCounter::Row row;
-  REQUIRE(c.Get("e", &row).ok());
-  CHECK(row.taken == NodeCounter::kMaxBlock);  // one sold, the rest of its block lost
+  CHECK(TakenInFile(path) == NodeCounter::kMaxBlock);  // one sold, the rest of its block lost
 }
