@@ -6,14 +6,8 @@
 --   DELAY_MS  pause of each connection before each request: sets the rate
 --             (about connections × 1000 / (DELAY_MS + latency) requests/s)
 -- done() prints "status CODE N" lines.
-local threads = {}
-local next_tid = 0
-
-function setup(thread)
-  thread:set("tid", next_tid)
-  next_tid = next_tid + 1
-  table.insert(threads, thread)
-end
+package.path = (debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "?.lua;" .. package.path
+local threads = require("threads")  -- setup(), tid, print_statuses()
 
 function init(args)
   event, pause = args[1], tonumber(args[2] or "0")
@@ -44,11 +38,7 @@ function response(status, headers, body)
 end
 
 function done(summary, latency, requests)
-  local total = {}
-  for _, t in ipairs(threads) do
-    for s, k in pairs(t:get("counts")) do total[s] = (total[s] or 0) + k end
-  end
-  for s, k in pairs(total) do io.write(string.format("status %d %d\n", s, k)) end
+  threads.print_statuses()
   io.write(string.format("requests %d\nduration_us %d\nlatency_p99_us %d\n", summary.requests, summary.duration,
     latency:percentile(99)))
 end

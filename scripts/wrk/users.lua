@@ -13,14 +13,8 @@
 --               continues an earlier one's walk through the users)
 -- done() prints "status CODE N" lines, the request count, duration and
 -- latency percentiles (µs), which scripts/sale parses.
-local threads = {}
-local next_tid = 0
-
-function setup(thread)
-  thread:set("tid", next_tid)
-  next_tid = next_tid + 1
-  table.insert(threads, thread)
-end
+package.path = (debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "?.lua;" .. package.path
+local threads = require("threads")  -- setup(), tid, print_statuses()
 
 function init(args)
   event, users = args[1], tonumber(args[2])
@@ -66,11 +60,7 @@ function response(status, headers, body)
 end
 
 function done(summary, latency, requests)
-  local total = {}
-  for _, t in ipairs(threads) do
-    for s, k in pairs(t:get("counts")) do total[s] = (total[s] or 0) + k end
-  end
-  for s, k in pairs(total) do io.write(string.format("status %d %d\n", s, k)) end
+  threads.print_statuses()
   io.write(string.format("requests %d\nduration_us %d\n", summary.requests, summary.duration))
   for _, p in ipairs({50, 90, 99, 99.9}) do
     io.write(string.format("latency_p%s_us %d\n", p, latency:percentile(p)))
