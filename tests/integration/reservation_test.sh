@@ -75,6 +75,13 @@ check_eq "after a pool was killed every ticket is still sold" 1000 "$(redis_cli 
 if [ "$sold201" -le 1000 ] && [ $((1000 - sold201)) -le "$failed" ]; then
   ok "every 201 is a ticket; $((1000 - sold201)) tickets went to requests that got an error or a 429 ($failed of them)"
 else not_ok "201s against tickets" "201s $sold201, errors $failed, tickets 1000"; fi
+held429=0; n429=0
+while read -r dir n; do
+  n429=$((n429 + 1))
+  o=$(jq -r .order_id "$T/$dir/$n")
+  [ "$(redis_cli hget "ev:{killpool}:o:$o" status)" = reserved ] && held429=$((held429 + 1))
+done < <(awk '$2 == 429 {print FILENAME, $1}' "$T/kp1/results" "$T/kp2/results" | sed "s|^$T/||; s|/results||")
+check_eq "each 429 names an order the user holds in Redis ($n429 of them)" "$n429" "$held429"
 dups=$(cat "$T"/kp1/[0-9]* "$T"/kp2/[0-9]* | grep -o '"order_id":"[^"]*"' | sort | uniq -d | wc -l)
 check_eq "no order id twice" 0 "$dups"
 bad=$(awk '$2 != 201 && $2 != 409 && $2 != 429 && $2 != 503' <<< "$all" | awk '{print $2}' | sort | uniq -c | tr '\n' ' ')
