@@ -155,7 +155,7 @@ Status NodeCounter::ReturnLease(const std::string& event) { return ReturnLeases(
 
 // Gives back the lease of `only`, or of every event: one write transaction.
 Status NodeCounter::ReturnLeases(const std::string* only) {
-  if (LeasedTotal() == 0 || (only && Leased(*only) == 0)) return Status::Ok();
+  if (only ? Leased(*only) == 0 : LeasedTotal() == 0) return Status::Ok();
   Status st = Exec("BEGIN IMMEDIATE");
   if (!st.ok()) return st;
   for (const auto& [event, n] : leased_) {

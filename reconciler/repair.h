@@ -4,7 +4,7 @@
 // repair pages through MySQL's orders of an event and makes Redis agree
 // (lua/repair_orders.lua: the further status wins).
 //
-// When it runs: the reserve, pay and cancel scripts refuse to run on a Redis
+// When it runs: the reserve, pay, cancel and expire scripts refuse to run on a Redis
 // process whose run_id is not the event's verified_run (common/keys.h), so
 // after any Redis restart nothing sells until the reconciler has drained the
 // event's stream, run the full repair and then recorded the run_id it checked

@@ -65,19 +65,22 @@ http() {
 }
 
 
+# reconciler_argv: the reconciler against the test stack, no lock file, in RECONCILER_ARGV.
+reconciler_argv() {
+  RECONCILER_ARGV=("$BUILD/seckill-reconciler" --redis "unix:$REDIS_SOCK"
+    --redis-password-file "$VAR/secrets/redis-reconciler.pass" --mysql-port "$MYSQL_PORT"
+    --mysql-password-file "$VAR/secrets/mysql-reconciler.pass" --no-lock)
+}
+# reconcile [ARGS]: one reconciler run against the test stack.
+reconcile() { reconciler_argv; "${RECONCILER_ARGV[@]}" "$@"; }
 # reconcile_bg OUT [ARGS]: the same in the background, output to OUT; sets
 # RECONCILER_PID to the reconciler's own pid (a backgrounded shell function
 # would give the subshell's, and a kill would miss the reconciler).
 reconcile_bg() {
   local out=$1; shift
-  "$BUILD/seckill-reconciler" --redis "unix:$REDIS_SOCK" --redis-password-file "$VAR/secrets/redis-reconciler.pass" \
-    --mysql-port "$MYSQL_PORT" --mysql-password-file "$VAR/secrets/mysql-reconciler.pass" --no-lock "$@" > "$out" 2>&1 &
+  reconciler_argv
+  "${RECONCILER_ARGV[@]}" "$@" > "$out" 2>&1 &
   RECONCILER_PID=$!
-}
-# reconcile [ARGS]: one reconciler run against the test stack (no lock file).
-reconcile() {
-  "$BUILD/seckill-reconciler" --redis "unix:$REDIS_SOCK" --redis-password-file "$VAR/secrets/redis-reconciler.pass" \
-    --mysql-port "$MYSQL_PORT" --mysql-password-file "$VAR/secrets/mysql-reconciler.pass" --no-lock "$@"
 }
 # sql QUERY: one value (or rows) from MariaDB, as root over the socket.
 sql() { mysql_root seckill -N -e "$1"; }
