@@ -12,16 +12,16 @@ DESTDIR  ?=
 SANITIZE ?=
 
 BUILD    := build
-CXXFLAGS := -std=c++17 -O2 -g -Wall -Wextra -Wno-unused-parameter -MMD -MP -I. -I$(BUILD)/gen
+CXXFLAGS := -std=c++20 -O2 -g -Wall -Wextra -Wno-unused-parameter -MMD -MP -I. -I$(BUILD)/gen
 LDFLAGS  :=
 ifeq ($(SANITIZE),1)
 BUILD    := build-san
-CXXFLAGS := -std=c++17 -O1 -g -Wall -Wextra -Wno-unused-parameter -MMD -MP -I. -I$(BUILD)/gen \
+CXXFLAGS := -std=c++20 -O1 -g -Wall -Wextra -Wno-unused-parameter -MMD -MP -I. -I$(BUILD)/gen \
             -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS  := -fsanitize=address,undefined
 endif
 
-COMMON_SRC := $(wildcard common/*.cpp) $(BUILD)/gen/lua_scripts.cpp
+COMMON_SRC := $(wildcard common/*.cpp) $(BUILD)/gen/lua_protocol.cpp
 FCGI_SRC   := $(filter-out fcgi/main.cpp fcgi/hello.cpp,$(wildcard fcgi/*.cpp))
 RECON_SRC  := $(filter-out reconciler/main.cpp,$(wildcard reconciler/*.cpp))
 ADMIN_SRC  := $(filter-out admin/main.cpp,$(wildcard admin/*.cpp))
@@ -45,11 +45,17 @@ BINS := $(BUILD)/seckill-worker $(BUILD)/seckill-hello $(BUILD)/seckill-admin $(
 .PHONY: all test test-unit run bench install clean deps stack-up stack-down fuzz fuzz-smoke clean-fuzz
 all: $(BINS)
 
-$(BUILD)/gen/lua_scripts.cpp: $(wildcard lua/*.lua) scripts/embed-lua
+# The C++ <-> Lua protocol, generated from lua/protocol.json (scripts/protocol-gen.cpp).
+# Every object may include the generated header: it is made before any is compiled.
+$(BUILD)/protocol-gen: scripts/protocol-gen.cpp common/keys.h common/order_status.h
 	@mkdir -p $(@D)
-	scripts/embed-lua lua > $@
+	$(CXX) -std=c++20 -O1 -Wall -Wextra -I. -o $@ $<
+$(BUILD)/gen/lua_protocol.cpp: $(BUILD)/protocol-gen lua/protocol.json $(wildcard lua/*.lua)
+	@mkdir -p $(@D)/lua
+	$(BUILD)/protocol-gen lua $(@D) $(@D)/lua
+$(BUILD)/gen/lua_protocol.h: $(BUILD)/gen/lua_protocol.cpp
 
-$(BUILD)/obj/%.o: %.cpp
+$(BUILD)/obj/%.o: %.cpp | $(BUILD)/gen/lua_protocol.h
 	@mkdir -p $(@D)
 	$(CXX) $(CXXFLAGS) -c $< -o $@
 $(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.cpp
@@ -114,7 +120,7 @@ clean:
 # oom-); replay it with: build-fuzz/request_fuzz var/fuzz/crash-<sha1>
 FUZZ_CXX      ?= clang++
 FUZZ_BUILD    := build-fuzz
-FUZZ_CXXFLAGS := -std=c++17 -O1 -g -Wall -Wextra -Wno-unused-parameter -MMD -MP -I. \
+FUZZ_CXXFLAGS := -std=c++20 -O1 -g -Wall -Wextra -Wno-unused-parameter -MMD -MP -I. \
                  -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_SRC      := tests/fuzz/request_fuzz.cpp fcgi/http_request.cpp fcgi/router.cpp fcgi/response.cpp common/ids.cpp
 FUZZ_OBJ      := $(patsubst %.cpp,$(FUZZ_BUILD)/obj/%.o,$(FUZZ_SRC))

@@ -4,6 +4,7 @@
 
 #include "common/ids.h"
 #include "common/keys.h"
+#include "lua_protocol.h"
 #include "fcgi/node_counter.h"
 
 namespace seckill {
@@ -21,18 +22,17 @@ Status CreateEvent(RedisClient* redis, const EventSpec& s) {
   Status st = ValidateEventSpec(s);
   if (!st.ok()) return st;
   EventKeys keys(s.id);
-  Reply r = redis->ScriptWithRunId("create_event", {keys.meta, keys.log},
-                                   {std::to_string(s.tickets), std::to_string(s.limit), std::to_string(s.window_s),
-                                    std::to_string(s.price_cents), kReconcilerGroup},
-                                   &st);
+  lua::CreateEventReply reply;
+  st = lua::CreateEvent(redis, keys,
+                        {.total = s.tickets, .limit = s.limit, .window_s = s.window_s, .price_cents = s.price_cents,
+                         .group_name = kReconcilerGroup, .run_id = ServerRunId::kOfConnection},
+                        &reply);
   if (!st.ok()) return st;
-  if (r->type == REDIS_REPLY_ERROR) return Status::Internal("create_event: " + std::string(r->str, r->len));
-  if (r->type != REDIS_REPLY_INTEGER) return Status::Internal("create_event: unexpected reply");
   // Listed for the reconciler in any case: a run that created the event but
   // failed before this SADD is repaired by running the command again.
   redis->Command({"SADD", kEventsSetKey, s.id}, &st);
   if (!st.ok()) return st;
-  if (r->integer == 0) return Status::Invalid("event '" + s.id + "' exists already");
+  if (reply.code == lua::CreateEventReply::Code::kExists) return Status::Invalid("event '" + s.id + "' exists already");
   return Status::Ok();
 }
 

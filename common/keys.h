@@ -1,43 +1,84 @@
-// keys.h — the Redis key layout of one event. Shared by every program.
+// keys.h — the Redis key layout of one event, and every field name in it.
+// Shared by every program, and read by scripts/protocol-gen, which gives each
+// Lua script the same names as locals (F_<name> for fields, E_<name> for the
+// stream entry's fields): no C++ file and no script spells a field name as a
+// literal of its own. Immutable data; safe to share.
 //
 // Every key of event E carries the hash tag {E}, so one event lives in one
 // Redis Cluster slot and every Lua script can touch all of it atomically.
 //
-//   ev:{E}            hash   total, sold (held: reserved or paid), limit,
-//                            window (seconds), price, created_at,
-//                            returned:<node> (tickets sold by <node> and later
-//                            released: the node may sell that many again).
-//                            Orders ever made = sold + sum of returned:*.
-//                            paid, expired, cancelled: counts of those
-//                            transitions; reconciled_at, lag_ms: the
-//                            reconciler's last pass (for the operator page);
-//                            verified_run: the run_id of the Redis process
-//                            whose data was last checked against MySQL (set at
-//                            creation, by the reconciler's verification and by
-//                            the rebuild). reserve, pay, cancel and expire
-//                            refuse to run while it differs from the run_id of
-//                            the server they reach: after a restart that may have
-//                            lost writes, nothing sells until the reconciler
-//                            has put back what MySQL holds (reconciler/repair.h)
+//   ev:{E}            hash   the event (SECKILL_EVENT_FIELDS below)
 //   ev:{E}:users      hash   user -> space-separated order ids the user holds
 //   ev:{E}:exp        zset   order id scored by expires-at (ms): pending payments
-//   ev:{E}:log        stream one entry per state change, read by the reconciler:
-//                            t=reserved|paid|cancelled|expired, o=order, u=user,
-//                            n=node, at=ms of the change, exp=expires-at (reserved)
-//   ev:{E}:o:<order>  hash   user, node, status, reserved_at, expires_at,
-//                            paid_at | cancelled_at | expired_at
+//   ev:{E}:log        stream one entry per state change, read by the
+//                            reconciler (SECKILL_ENTRY_FIELDS below)
+//   ev:{E}:o:<order>  hash   the order (SECKILL_ORDER_FIELDS below)
 //
 // The set "seckill:events" (its own slot) lists the event ids; only the admin
 // command and the reconciler read or write it, never inside a script.
+//
+// verified_run: the run_id of the Redis process whose data was last checked
+// against MySQL (set at creation, by the reconciler's verification and by the
+// rebuild). reserve, pay, cancel and expire refuse to run while it differs
+// from the run_id of the server they reach (their reply not_verified,
+// lua/protocol.json): after a restart that may have lost writes, nothing sells
+// until the reconciler has put back what MySQL holds (reconciler/repair.h).
 #pragma once
 #include <string>
 #include <string_view>
 
 namespace seckill {
 
+// X(constant, "name", what it holds). The fields of ev:{E}.
+#define SECKILL_EVENT_FIELDS(X)                                                                  \
+  X(kTotal, "total", "tickets on sale")                                                          \
+  X(kSold, "sold", "tickets held: orders reserved or paid")                                      \
+  X(kLimit, "limit", "tickets one user may hold")                                                \
+  X(kWindow, "window", "payment window, seconds")                                                \
+  X(kPrice, "price", "price, cents")                                                             \
+  X(kCreatedAt, "created_at", "ms")                                                              \
+  X(kPaid, "paid", "count of reserved -> paid")                                                  \
+  X(kExpired, "expired", "count of reserved -> expired")                                         \
+  X(kCancelled, "cancelled", "count of reserved -> cancelled")                                   \
+  X(kReconciledAt, "reconciled_at", "the reconciler's last pass, ms (the operator page)")        \
+  X(kLagMs, "lag_ms", "the oldest entry it left unacknowledged then, ms")                        \
+  X(kVerifiedRun, "verified_run", "the run_id last checked against MySQL (above)")               \
+  X(kReturnedPrefix, "returned:", "+<node>: tickets <node> sold that were later released; the " \
+                                  "node may sell that many again. Orders ever made = sold + "   \
+                                  "the sum of returned:*")
+
+// The fields of ev:{E}:o:<order>.
+#define SECKILL_ORDER_FIELDS(X)                                                        \
+  X(kUser, "user", "its owner")                                                        \
+  X(kNode, "node", "the node that sold it")                                            \
+  X(kStatus, "status", "common/order_status.h")                                        \
+  X(kReservedAt, "reserved_at", "ms")                                                  \
+  X(kExpiresAt, "expires_at", "ms: the end of its payment window")                     \
+  X(kPaidAt, "paid_at", "ms, once paid")                                               \
+  X(kCancelledAt, "cancelled_at", "ms, once cancelled")                                \
+  X(kExpiredAt, "expired_at", "ms, once expired")
+
+// The fields of an entry of ev:{E}:log.
+#define SECKILL_ENTRY_FIELDS(X)                                          \
+  X(kEntryType, "t", "the status the order moved to (order_status.h)")         \
+  X(kEntryOrder, "o", "order id")                                             \
+  X(kEntryUser, "u", "user")                                             \
+  X(kEntryNode, "n", "node")                                             \
+  X(kEntryAt, "at", "ms of the change (Redis TIME)")                          \
+  X(kEntryExp, "exp", "expires-at, ms (reserved entries only)")
+
+namespace field {
+#define SECKILL_FIELD_CONSTANT(constant, name, doc) inline constexpr const char* constant = name;
+SECKILL_EVENT_FIELDS(SECKILL_FIELD_CONSTANT)
+SECKILL_ORDER_FIELDS(SECKILL_FIELD_CONSTANT)
+SECKILL_ENTRY_FIELDS(SECKILL_FIELD_CONSTANT)
+#undef SECKILL_FIELD_CONSTANT
+// returned:<node>
+inline std::string Returned(std::string_view node) { return std::string(kReturnedPrefix) + std::string(node); }
+}  // namespace field
+
 inline const char* kEventsSetKey = "seckill:events";
 inline const char* kReconcilerGroup = "reconciler";
-inline const char* kVerifiedRunField = "verified_run";
 // The detail of the 503 a script's "not verified" answer becomes.
 inline const char* kUnverifiedRedis = "redis restarted: sales resume once the reconciler has checked it against MySQL";
 

@@ -6,7 +6,6 @@
 #include <cstring>
 #include <string_view>
 
-#include "common/lua_scripts.h"
 
 namespace seckill {
 namespace {
@@ -210,59 +209,39 @@ std::vector<Reply> RedisClient::Pipeline(const std::vector<std::vector<std::stri
   return replies;
 }
 
-Status RedisClient::LoadScript(const std::string& name, std::string* sha) {
-  const LuaScript* script = FindLuaScript(name);
-  if (!script) return Status::Internal("no embedded Lua script '" + name + "'");
+Status RedisClient::LoadScript(size_t script, std::string* sha) {
+  if (script >= kLuaScriptCount) return Status::Internal("no embedded Lua script #" + std::to_string(script));
   Status st;
-  Reply r = Command({"SCRIPT", "LOAD", script->source}, &st);
+  Reply r = Command({"SCRIPT", "LOAD", kLuaScripts[script].source}, &st);
   if (!st.ok()) return st;
+  const char* name = kLuaScripts[script].name;
   if (r->type != REDIS_REPLY_STRING) {
-    return Status::Internal("SCRIPT LOAD " + name + ": " + (r->type == REDIS_REPLY_ERROR ? std::string(r->str, r->len) : "unexpected reply"));
+    return Status::Internal(std::string("SCRIPT LOAD ") + name + ": " +
+                            (r->type == REDIS_REPLY_ERROR ? std::string(r->str, r->len) : "unexpected reply"));
   }
   sha->assign(r->str, r->len);
-  for (auto& p : shas_) {
-    if (p.first == name) { p.second = *sha; return Status::Ok(); }
-  }
-  shas_.emplace_back(name, *sha);
+  if (shas_.size() < kLuaScriptCount) shas_.resize(kLuaScriptCount);
+  shas_[script] = *sha;
   return Status::Ok();
 }
 
-Reply RedisClient::Script(const std::string& name, const std::vector<std::string>& keys,
-                          const std::vector<std::string>& args, Status* status) {
-  return RunScript(name, keys, args, false, status);
-}
-
-Reply RedisClient::ScriptWithRunId(const std::string& name, const std::vector<std::string>& keys,
-                                   const std::vector<std::string>& args, Status* status) {
-  return RunScript(name, keys, args, true, status);
-}
-
-Reply RedisClient::RunScript(const std::string& name, const std::vector<std::string>& keys,
-                             const std::vector<std::string>& args, bool with_run_id, Status* status) {
-  std::string sha;
-  for (auto& p : shas_) {
-    if (p.first == name) sha = p.second;
-  }
-  if (sha.empty()) {
-    *status = LoadScript(name, &sha);
+Reply RedisClient::Eval(ScriptCall call, Status* status) {
+  std::vector<std::string>& argv = call.argv;
+  if (call.script < shas_.size() && !shas_[call.script].empty()) {
+    argv[1] = shas_[call.script];
+  } else {
+    *status = LoadScript(call.script, &argv[1]);
     if (!status->ok()) return nullptr;
   }
-  std::vector<std::string> argv;
-  argv.reserve(4 + keys.size() + args.size());
-  argv.push_back("EVALSHA");
-  argv.push_back(sha);
-  argv.push_back(std::to_string(keys.size()));
-  argv.insert(argv.end(), keys.begin(), keys.end());
-  argv.insert(argv.end(), args.begin(), args.end());
-  if (with_run_id) argv.emplace_back();
+  std::string* run_id_arg = call.run_id_at > 0 ? &argv[call.run_id_at] : nullptr;
   for (int attempt = 0; attempt < 2; attempt++) {
-    Reply r = Send(argv, with_run_id ? &argv.back() : nullptr, status);
+    Reply r = Send(argv, run_id_arg, status);
     if (!status->ok()) return nullptr;
     bool noscript = r->type == REDIS_REPLY_ERROR && r->len >= 8 && memcmp(r->str, "NOSCRIPT", 8) == 0;
     if (!noscript || attempt == 1) return r;
     // The server lost its script cache (restart, SCRIPT FLUSH): load and retry once.
     // NOSCRIPT means the script did not run, so the retry cannot apply it twice.
-    *status = LoadScript(name, &argv[1]);
+    *status = LoadScript(call.script, &argv[1]);
     if (!status->ok()) return nullptr;
   }
   return nullptr;  // unreachable

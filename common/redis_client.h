@@ -1,5 +1,5 @@
 // redis_client.h — one synchronous hiredis connection, with the project's
-// Lua scripts called by EVALSHA.
+// Lua scripts called by EVALSHA (the typed calls: build/gen/lua_protocol.h).
 //
 // Owns its redisContext. Not thread-safe: one RedisClient per thread/process.
 // The connection is opened lazily and reopened on the next call after any I/O
@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "common/script_call.h"
 #include "common/status.h"
 
 namespace seckill {
@@ -55,16 +56,11 @@ class RedisClient {
   // commands are not retried: pipeline only what is safe to send again.
   std::vector<Reply> Pipeline(const std::vector<std::vector<std::string>>& commands, Status* status);
 
-  // Runs the embedded script `name` (see lua_scripts.h) with EVALSHA, loading
-  // it first if this connection has not, and again on NOSCRIPT.
-  Reply Script(const std::string& name, const std::vector<std::string>& keys,
-               const std::vector<std::string>& args, Status* status);
-
-  // The same, with one more ARGV after `args`: the run_id of the server the
-  // script is sent to, filled in at each send (after a reconnect it is the
-  // new server's). For the scripts that check an event's verified_run.
-  Reply ScriptWithRunId(const std::string& name, const std::vector<std::string>& keys,
-                        const std::vector<std::string>& args, Status* status);
+  // Runs one call of an embedded script (common/script_call.h; the typed
+  // calls of build/gen/lua_protocol.h build it) with EVALSHA, loading the
+  // script first if this connection's server has not, and again on NOSCRIPT.
+  // A ServerRunId argument is filled in at each send with run_id().
+  Reply Eval(ScriptCall call, Status* status);
 
   // Counts round trips to Redis since start (for the benchmarks and metrics).
   uint64_t round_trips() const { return round_trips_; }
@@ -90,14 +86,12 @@ class RedisClient {
   // Connects if needed and sends, once more after an undelivered write;
   // writes run_id() into *run_id_arg (an element of argv) before each send.
   Reply Send(const std::vector<std::string>& argv, std::string* run_id_arg, Status* status);
-  Reply RunScript(const std::string& name, const std::vector<std::string>& keys,
-                  const std::vector<std::string>& args, bool with_run_id, Status* status);
-  Status LoadScript(const std::string& name, std::string* sha);
+  Status LoadScript(size_t script, std::string* sha);
 
   RedisAddress address_;
   int timeout_ms_;
   redisContext* ctx_ = nullptr;
-  std::vector<std::pair<std::string, std::string>> shas_;  // name -> sha1, this server
+  std::vector<std::string> shas_;  // kLuaScripts[i]'s sha1 once loaded on this server
   std::string run_id_;
   uint64_t round_trips_ = 0;
   uint64_t errors_ = 0;

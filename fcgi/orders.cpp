@@ -1,88 +1,88 @@
 #include "fcgi/orders.h"
 
-#include "common/clock.h"
 #include "common/ids.h"
 #include "common/keys.h"
+#include "lua_protocol.h"
 
 namespace seckill {
 
-OrderOutcome Orders::RunOrderScript(const char* script, const std::string& order_id, const std::string& user,
-                                    std::string* detail) {
-  std::string event;
-  if (!ParseOrderId(order_id, &event)) return OrderOutcome::kNotFound;
-  EventKeys keys(event);
-  Status st;
-  Reply r = redis_->ScriptWithRunId(script, {keys.meta, keys.users, keys.expiry, keys.log, keys.Order(order_id)},
-                                    {order_id, user}, &st);
-  if (!st.ok()) {
-    *detail = st.message();
-    return OrderOutcome::kUnavailable;
-  }
-  if (r->type != REDIS_REPLY_ARRAY || r->elements < 1 || r->element[0]->type != REDIS_REPLY_INTEGER) {
-    *detail = r->type == REDIS_REPLY_ERROR ? std::string(r->str, r->len) : std::string("unexpected reply");
-    return OrderOutcome::kInternal;
-  }
-  switch (r->element[0]->integer) {
-    case 1: return OrderOutcome::kOk;
-    case -404: return OrderOutcome::kNotFound;
-    case -409: return OrderOutcome::kConflict;
-    case -503:
-      *detail = kUnverifiedRedis;
-      return OrderOutcome::kUnavailable;
-    case -410:
-      // The script may have just released the ticket (window passed): the
-      // stock is up, so this front's sold-out flag must go.
-      flags_->Lower(event);
-      return OrderOutcome::kGone;
-  }
-  *detail = "unexpected script code";
-  return OrderOutcome::kInternal;
+namespace {
+
+// A typed call's Status as an outcome: Redis unreachable, or a reply off the protocol.
+OrderOutcome Failed(const Status& st, std::string* detail) {
+  *detail = st.message();
+  return st.code() == Status::Code::kUnavailable ? OrderOutcome::kUnavailable : OrderOutcome::kInternal;
 }
 
+OrderOutcome NotVerified(std::string* detail) {
+  *detail = kUnverifiedRedis;
+  return OrderOutcome::kUnavailable;
+}
+
+}  // namespace
+
 OrderOutcome Orders::Pay(const std::string& order_id, const std::string& user, std::string* detail) {
-  return RunOrderScript("pay", order_id, user, detail);
+  std::string event;
+  if (!ParseOrderId(order_id, &event)) return OrderOutcome::kNotFound;
+  lua::PayReply reply;
+  Status st = lua::Pay(redis_, EventKeys(event),
+                       {.order_id = order_id, .user = user, .run_id = ServerRunId::kOfConnection}, &reply);
+  if (!st.ok()) return Failed(st, detail);
+  using Code = lua::PayReply::Code;
+  switch (reply.code) {
+    case Code::kPaid: return OrderOutcome::kOk;
+    case Code::kNotFound: return OrderOutcome::kNotFound;
+    case Code::kNotVerified: return NotVerified(detail);
+    case Code::kGone:
+      // Past its window, the script released the ticket: the stock is up,
+      // so this front's sold-out flag must go.
+      if (reply.released) flags_->Lower(event);
+      return OrderOutcome::kGone;
+  }
+  return OrderOutcome::kInternal;  // unreachable: the decoder accepts only the codes above
 }
 
 OrderOutcome Orders::Cancel(const std::string& order_id, const std::string& user, std::string* detail) {
-  OrderOutcome o = RunOrderScript("cancel", order_id, user, detail);
   std::string event;
-  if (o == OrderOutcome::kOk && ParseOrderId(order_id, &event)) flags_->Lower(event);  // stock first, flag after
-  return o;
+  if (!ParseOrderId(order_id, &event)) return OrderOutcome::kNotFound;
+  lua::CancelReply reply;
+  Status st = lua::Cancel(redis_, EventKeys(event),
+                          {.order_id = order_id, .user = user, .run_id = ServerRunId::kOfConnection}, &reply);
+  if (!st.ok()) return Failed(st, detail);
+  using Code = lua::CancelReply::Code;
+  // A ticket went back to the stock (stock first, flag after): this front's
+  // sold-out flag must go. A repeated cancellation releases nothing.
+  if ((reply.code == Code::kCancelled || reply.code == Code::kGone) && reply.released) flags_->Lower(event);
+  switch (reply.code) {
+    case Code::kCancelled: return OrderOutcome::kOk;
+    case Code::kNotFound: return OrderOutcome::kNotFound;
+    case Code::kPaid: return OrderOutcome::kConflict;
+    case Code::kGone: return OrderOutcome::kGone;
+    case Code::kNotVerified: return NotVerified(detail);
+  }
+  return OrderOutcome::kInternal;  // unreachable
 }
 
 OrderOutcome Orders::Get(const std::string& order_id, const std::string& user, OrderView* view, std::string* detail) {
   std::string event;
   if (!ParseOrderId(order_id, &event)) return OrderOutcome::kNotFound;
-  Status st;
-  Reply r = redis_->Command({"HMGET", EventKeys(event).Order(order_id), "user", "status", "node", "reserved_at",
-                             "expires_at", "paid_at", "cancelled_at", "expired_at"}, &st);
-  if (!st.ok()) {
-    *detail = st.message();
-    return OrderOutcome::kUnavailable;
-  }
-  if (r->type != REDIS_REPLY_ARRAY || r->elements != 8) return OrderOutcome::kInternal;
-  auto str = [&](size_t i) {
-    return r->element[i]->type == REDIS_REPLY_STRING ? std::string(r->element[i]->str, r->element[i]->len) : std::string();
-  };
-  if (str(0) != user) return OrderOutcome::kNotFound;
+  lua::LookReply reply;
+  Status st = lua::Look(redis_, EventKeys(event), {.order_id = order_id, .user = user}, &reply);
+  if (!st.ok()) return Failed(st, detail);
+  if (reply.code != lua::LookReply::Code::kFound) return OrderOutcome::kNotFound;
   view->order_id = order_id;
   view->event = event;
   view->user = user;
-  view->status = str(1);
-  view->node = str(2);
-  view->reserved_at_ms = atoll(str(3).c_str());
-  view->expires_at_ms = atoll(str(4).c_str());
-  for (size_t i = 5; i < 8; i++)
-    if (!str(i).empty()) view->closed_at_ms = atoll(str(i).c_str());
-  // A reservation past its window is expired even before the reconciler
-  // releases it: payment would be refused.
-  if (view->status == "reserved" && WallMillis() >= view->expires_at_ms) view->status = "expired";
+  view->status = std::move(reply.status);
+  view->node = std::move(reply.node);
+  view->reserved_at_ms = reply.reserved_at_ms;
+  view->expires_at_ms = reply.expires_at_ms;
   return OrderOutcome::kOk;
 }
 
 OrderOutcome Orders::GetEvent(const std::string& event, EventView* view, std::string* detail) {
   Status st;
-  Reply r = redis_->Command({"HMGET", EventKeys(event).meta, "total", "sold"}, &st);
+  Reply r = redis_->Command({"HMGET", EventKeys(event).meta, field::kTotal, field::kSold}, &st);
   if (!st.ok()) {
     *detail = st.message();
     return OrderOutcome::kUnavailable;

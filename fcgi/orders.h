@@ -1,6 +1,8 @@
 // orders.h — what a user does with an order after reserving it: pay, cancel,
 // look at it; and the public view of an event's stock. Each call is one Redis
-// round trip (a Lua script or an HMGET). Order lifecycle: docs/architecture.md.
+// round trip (a Lua script or an HMGET). Order lifecycle:
+// common/order_status.h. A reservation past its window is judged by Redis's
+// clock, as every script judges it (lua/look.lua).
 //
 // Owner check: every call takes the user id and answers NotFound for anyone
 // but the order's owner, exactly as for an order that does not exist, so
@@ -16,8 +18,8 @@ namespace seckill {
 
 struct OrderView {
   std::string order_id, event, user, node;
-  std::string status;  // reserved | paid | expired | cancelled
-  int64_t reserved_at_ms = 0, expires_at_ms = 0, closed_at_ms = 0;  // closed: paid/cancelled/expired at
+  std::string status;  // reserved | paid | expired | cancelled (common/order_status.h)
+  int64_t reserved_at_ms = 0, expires_at_ms = 0;
 };
 
 enum class OrderOutcome {
@@ -45,8 +47,6 @@ class Orders {
   OrderOutcome GetEvent(const std::string& event, EventView* view, std::string* detail);
 
  private:
-  OrderOutcome RunOrderScript(const char* script, const std::string& order_id, const std::string& user,
-                              std::string* detail);
   RedisClient* redis_;
   const SoldOutFlags* flags_;
 };

@@ -3,6 +3,7 @@
 #include "common/clock.h"
 #include "common/ids.h"
 #include "common/keys.h"
+#include "lua_protocol.h"
 
 namespace seckill {
 namespace {
@@ -15,11 +16,6 @@ int64_t IntAt(const redisReply* r, size_t i) {
   return 0;
 }
 
-std::string StrAt(const redisReply* r, size_t i) {
-  if (r->type != REDIS_REPLY_ARRAY || i >= r->elements || r->element[i]->type != REDIS_REPLY_STRING) return "";
-  return std::string(r->element[i]->str, r->element[i]->len);
-}
-
 }  // namespace
 
 Status Reservations::Lookup(const std::string& event, EventInfo** info) {
@@ -29,7 +25,7 @@ Status Reservations::Lookup(const std::string& event, EventInfo** info) {
     return Status::Ok();
   }
   Status st;
-  Reply r = redis_->Command({"HGET", EventKeys(event).meta, "total"}, &st);
+  Reply r = redis_->Command({"HGET", EventKeys(event).meta, field::kTotal}, &st);
   if (!st.ok()) return st;
   if (r->type != REDIS_REPLY_STRING) return Status::NotFound("no event " + event);
   int64_t total = atoll(r->str);
@@ -57,7 +53,7 @@ bool Reservations::Refresh(const std::string& event, EventInfo* info) {
   if (now < info->next_refresh_ms) return false;
   info->next_refresh_ms = now + kRefreshMs;
   Status st;
-  Reply r = redis_->Command({"HMGET", EventKeys(event).meta, "total", "sold", "returned:" + node_}, &st);
+  Reply r = redis_->Command({"HMGET", EventKeys(event).meta, field::kTotal, field::kSold, field::Returned(node_)}, &st);
   if (!st.ok() || r->type != REDIS_REPLY_ARRAY || r->elements != 3) return false;
   if (IntAt(r.get(), 1) >= IntAt(r.get(), 0)) RaiseSoldOut(event);
   int64_t before = info->returned_seen;
@@ -90,47 +86,46 @@ ReserveResult Reservations::Reserve(const std::string& event, const std::string&
   }
 
   // Step 2: the global stock.
-  EventKeys keys(event);
   std::string order_id = NewOrderId(event);
-  Reply r = redis_->ScriptWithRunId("reserve", {keys.meta, keys.users, keys.expiry, keys.log, keys.Order(order_id)},
-                                    {user, order_id, node_}, &st);
-  int64_t code = st.ok() && r->type == REDIS_REPLY_ARRAY && r->elements >= 1 ? IntAt(r.get(), 0) : -100;
-  if (code != 1) counter_->GiveBack(event);
-  switch (code) {
-    case 1:
-      NoteReturned(event, info, IntAt(r.get(), 2));
+  lua::ReserveReply reply;
+  st = lua::Reserve(redis_, EventKeys(event),
+                    {.user = user, .order_id = order_id, .node = node_, .run_id = ServerRunId::kOfConnection}, &reply);
+  using Code = lua::ReserveReply::Code;
+  if (!st.ok() || reply.code != Code::kReserved) counter_->GiveBack(event);
+  if (!st.ok()) {
+    res.outcome = st.code() == Status::Code::kUnavailable ? O::kUnavailable : O::kInternal;
+    res.detail = st.message();
+    return res;
+  }
+  switch (reply.code) {
+    case Code::kReserved:
+      NoteReturned(event, info, reply.returned);
       res.outcome = O::kReserved;
       res.order_id = std::move(order_id);
-      res.expires_at_ms = IntAt(r.get(), 1);
+      res.expires_at_ms = reply.expires_at_ms;
       return res;
-    case 0:
-      NoteReturned(event, info, IntAt(r.get(), 1));
+    case Code::kSoldOut:
+      NoteReturned(event, info, reply.returned);
       counter_->ReturnLease(event);  // sold out: this process's lease goes back to the node's count
       RaiseSoldOut(event);
       res.outcome = O::kSoldOut;
       return res;
-    case -1:
+    case Code::kLimitReached:
       res.outcome = O::kLimit;
-      res.order_id = StrAt(r.get(), 1);
+      res.order_id = std::move(reply.held_order);
       return res;
-    case -2:
+    case Code::kNoEvent:
       events_.erase(event);
       res.outcome = O::kNoEvent;
       return res;
-    case -3:
+    case Code::kNotVerified:
       res.outcome = O::kUnavailable;
       res.detail = kUnverifiedRedis;
       return res;
-    default:
-      if (!st.ok()) {
-        res.outcome = O::kUnavailable;
-        res.detail = st.message();
-      } else {
-        res.outcome = O::kInternal;
-        res.detail = r->type == REDIS_REPLY_ERROR ? std::string(r->str, r->len) : "unexpected reserve reply";
-      }
-      return res;
   }
+  res.outcome = O::kInternal;  // unreachable: the decoder accepts only the codes above
+  res.detail = "unexpected reserve reply";
+  return res;
 }
 
 }  // namespace seckill

@@ -21,14 +21,9 @@ void SoldOutFlags::Raise(const std::string& event) const {
 
 void SoldOutFlags::Lower(const std::string& event) const { unlink(Path(event).c_str()); }
 
-bool SoldOutFlags::IsRaised(const std::string& event) const {
-  struct stat st;
-  return stat(Path(event).c_str(), &st) == 0;
-}
-
 Status ReadHasStock(RedisClient* redis, const std::string& event, bool* has_stock, bool* exists) {
   Status st;
-  Reply r = redis->Command({"HMGET", EventKeys(event).meta, "total", "sold"}, &st);
+  Reply r = redis->Command({"HMGET", EventKeys(event).meta, field::kTotal, field::kSold}, &st);
   if (!st.ok()) return st;
   if (r->type != REDIS_REPLY_ARRAY || r->elements != 2) return Status::Internal("HMGET: unexpected reply");
   *exists = r->element[0]->type == REDIS_REPLY_STRING;

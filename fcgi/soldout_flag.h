@@ -25,7 +25,6 @@ class SoldOutFlags {
 
   void Raise(const std::string& event) const;
   void Lower(const std::string& event) const;
-  bool IsRaised(const std::string& event) const;
   const std::string& dir() const { return dir_; }
 
   // Lowers the flag of every flagged event that has stock again (or no longer

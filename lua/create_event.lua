@@ -1,11 +1,9 @@
--- create_event.lua — put a new event on sale.
--- KEYS: 1 meta, 2 log
--- ARGV: 1 total, 2 per-user limit, 3 payment window (s), 4 price (cents), 5 consumer group,
---       6 the server's run_id (a new event has nothing in MySQL to check against)
--- Returns 1 when created, 0 when the event already exists (nothing changed).
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], 'total', ARGV[1], 'sold', 0, 'limit', ARGV[2], 'window', ARGV[3],
-           'price', ARGV[4], 'created_at', now_ms(), 'verified_run', ARGV[6])
+-- create_event.lua — put a new event on sale. KEYS, ARGV and replies:
+-- lua/protocol.json ("create_event"). A new event has nothing in MySQL to be
+-- checked against: it is verified for the server that creates it.
+if redis.call('EXISTS', K_meta) == 1 then return R_exists() end
+redis.call('HSET', K_meta, F_total, A_total, F_sold, 0, F_limit, A_limit, F_window, A_window_s,
+           F_price, A_price_cents, F_created_at, now_ms(), F_verified_run, A_run_id)
 -- The reconciler's consumer group reads the stream from its first entry.
-redis.call('XGROUP', 'CREATE', KEYS[2], ARGV[5], '0', 'MKSTREAM')
-return 1
+redis.call('XGROUP', 'CREATE', K_log, A_group_name, '0', 'MKSTREAM')
+return R_created()

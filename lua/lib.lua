@@ -1,6 +1,7 @@
--- lib.lua — helpers shared by the scripts; scripts/embed-lua prepends this
--- file to every other script. Key layout: common/keys.h.
--- The common KEYS prefix of every script: 1 meta, 2 users, 3 exp, 4 log.
+-- lib.lua — helpers shared by the scripts: scripts/protocol-gen puts this file
+-- after each script's generated preamble (its KEYS as K_*, ARGV as A_*, the
+-- group accessor G_*, the reply constructors R_*, and the names F_* / E_* /
+-- S_* of common/keys.h and common/order_status.h) and before the script.
 
 local function now_ms()
   local t = redis.call('TIME')
@@ -15,7 +16,15 @@ local function verified(meta_verified, run_id)
   return type(meta_verified) == 'string' and meta_verified ~= '' and meta_verified == run_id
 end
 
--- Removes order `oid` from the orders `user` holds.
+-- Whether `oid` is among the space-separated order ids `held`.
+local function holds(held, oid)
+  for o in string.gmatch(held or '', '%S+') do
+    if o == oid then return true end
+  end
+  return false
+end
+
+-- Removes order `oid` from the orders `user` holds in the hash `users`.
 local function drop_holding(users, user, oid)
   local held = redis.call('HGET', users, user)
   if not held then return end
@@ -30,16 +39,28 @@ local function drop_holding(users, user, oid)
   end
 end
 
+-- Appends the stream entry of a transition (common/order_status.h): the
+-- order `oid` of `user`, sold by `node`, moved to `status` at `now`.
+local function log_change(log, status, oid, user, node, now, expires)
+  if expires then
+    redis.call('XADD', log, '*', E_type, status, E_order, oid, E_user, user, E_node, node, E_at, now, E_exp, expires)
+  else
+    redis.call('XADD', log, '*', E_type, status, E_order, oid, E_user, user, E_node, node, E_at, now)
+  end
+end
+
 -- Gives the ticket of a reserved order back to the sale: the stock, the
 -- user's limit and the selling node's allotment (returned:<node>), and marks
--- the order `status` (cancelled or expired). REQUIRES: the order is reserved.
-local function release(keys, okey, oid, user, node, status, now)
-  redis.call('HINCRBY', keys[1], 'sold', -1)
-  redis.call('HINCRBY', keys[1], 'returned:' .. node, 1)
-  redis.call('HINCRBY', keys[1], status, 1)  -- the operator page's count of expired / cancelled
-  drop_holding(keys[2], user, oid)
-  redis.call('ZREM', keys[3], oid)
-  redis.call('HSET', okey, 'status', status, status .. '_at', now)
-  redis.call('XADD', keys[4], '*', 't', status, 'o', oid, 'u', user, 'n', node, 'at', now)
+-- the order `status` (cancelled or expired) with a stream entry.
+-- REQUIRES: the order is reserved.
+local function release(meta, users, expiry, log, okey, oid, user, node, status, now)
+  local expired = status == S_expired
+  redis.call('HINCRBY', meta, F_sold, -1)
+  redis.call('HINCRBY', meta, F_returned_prefix .. node, 1)
+  redis.call('HINCRBY', meta, expired and F_expired or F_cancelled, 1)  -- the operator page's counts
+  drop_holding(users, user, oid)
+  redis.call('ZREM', expiry, oid)
+  redis.call('HSET', okey, F_status, status, expired and F_expired_at or F_cancelled_at, now)
+  log_change(log, status, oid, user, node, now)
 end
 

@@ -1,25 +1,20 @@
--- pay.lua — mark a reserved order paid, if its payment window is still open.
--- KEYS: 1 meta, 2 users, 3 exp, 4 log, 5 the order's hash
--- ARGV: 1 order id, 2 user, 3 the server's run_id
--- Returns {1}     paid (also when it was paid before: payment is idempotent)
---         {-404}  no such order, or not this user's
---         {-410, status} expired or cancelled (an order found past its
---                 window is released here and then, before the reconciler)
---         {-503}  this Redis was not checked against MySQL since it
---                 restarted (lib.lua): the order may be missing or stale
-if not verified(redis.call('HGET', KEYS[1], 'verified_run'), ARGV[3]) then return {-503} end
-local o = redis.call('HMGET', KEYS[5], 'user', 'status', 'expires_at', 'node')
-if not o[1] or o[1] ~= ARGV[2] then return {-404} end
+-- pay.lua — mark a reserved order paid, if its payment window is still open
+-- (by Redis's clock). KEYS, ARGV and replies: lua/protocol.json ("pay").
+-- An order found past its window is released here (expired), before the
+-- reconciler would.
+if not verified(redis.call('HGET', K_meta, F_verified_run), A_run_id) then return R_not_verified() end
+local o = redis.call('HMGET', K_order, F_user, F_status, F_expires_at, F_node)
+if not o[1] or o[1] ~= A_user then return R_not_found() end
 local status = o[2]
-if status == 'paid' then return {1} end
-if status ~= 'reserved' then return {-410, status} end
+if status == S_paid then return R_paid() end
+if status ~= S_reserved then return R_gone(status, 0) end
 local now = now_ms()
 if now >= tonumber(o[3]) then
-  release(KEYS, KEYS[5], ARGV[1], o[1], o[4], 'expired', now)
-  return {-410, 'expired'}
+  release(K_meta, K_users, K_expiry, K_log, K_order, A_order_id, o[1], o[4], S_expired, now)
+  return R_gone(S_expired, 1)
 end
-redis.call('HSET', KEYS[5], 'status', 'paid', 'paid_at', now)
-redis.call('HINCRBY', KEYS[1], 'paid', 1)
-redis.call('ZREM', KEYS[3], ARGV[1])
-redis.call('XADD', KEYS[4], '*', 't', 'paid', 'o', ARGV[1], 'u', o[1], 'n', o[4], 'at', now)
-return {1}
+redis.call('HSET', K_order, F_status, S_paid, F_paid_at, now)
+redis.call('HINCRBY', K_meta, F_paid, 1)
+redis.call('ZREM', K_expiry, A_order_id)
+log_change(K_log, S_paid, A_order_id, o[1], o[4], now)
+return R_paid()

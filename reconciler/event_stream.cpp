@@ -130,7 +130,7 @@ Status EventStream::Lag(int64_t now_ms, int64_t* lag_ms) {
 
 Status EventStream::ReadEvent(EventRow* row) {
   Status st;
-  Reply r = redis_->Command({"HMGET", keys_.meta, "total", "limit", "window", "price", "created_at"}, &st);
+  Reply r = redis_->Command({"HMGET", keys_.meta, field::kTotal, field::kLimit, field::kWindow, field::kPrice, field::kCreatedAt}, &st);
   if (!st.ok()) return st;
   if (r->type != REDIS_REPLY_ARRAY || r->elements != 5 || r->element[0]->type != REDIS_REPLY_STRING)
     return Status::NotFound("no event " + keys_.event);

@@ -3,17 +3,9 @@
 #include <cstring>
 #include <unordered_map>
 
-namespace seckill {
+#include "common/keys.h"
 
-const char* OrderStatusName(OrderStatus s) {
-  switch (s) {
-    case OrderStatus::kReserved: return "reserved";
-    case OrderStatus::kPaid: return "paid";
-    case OrderStatus::kExpired: return "expired";
-    case OrderStatus::kCancelled: return "cancelled";
-  }
-  return "reserved";
-}
+namespace seckill {
 
 Status ParseStreamEntry(const redisReply* entry, OrderChange* out) {
   if (!entry || entry->type != REDIS_REPLY_ARRAY || entry->elements != 2 ||
@@ -30,18 +22,16 @@ Status ParseStreamEntry(const redisReply* entry, OrderChange* out) {
     if (f->element[i]->type != REDIS_REPLY_STRING || f->element[i + 1]->type != REDIS_REPLY_STRING)
       return Status::Invalid("stream entry " + out->stream_id + ": non-string field");
     std::string k(f->element[i]->str, f->element[i]->len), v(f->element[i + 1]->str, f->element[i + 1]->len);
-    if (k == "t") type = v;
-    else if (k == "o") out->order_id = v;
-    else if (k == "u") out->user = v;
-    else if (k == "n") out->node = v;
-    else if (k == "at") out->at_ms = atoll(v.c_str());
-    else if (k == "exp") out->expires_ms = atoll(v.c_str());
+    if (k == field::kEntryType) type = v;
+    else if (k == field::kEntryOrder) out->order_id = v;
+    else if (k == field::kEntryUser) out->user = v;
+    else if (k == field::kEntryNode) out->node = v;
+    else if (k == field::kEntryAt) out->at_ms = atoll(v.c_str());
+    else if (k == field::kEntryExp) out->expires_ms = atoll(v.c_str());
   }
-  if (type == "reserved") out->type = OrderStatus::kReserved;
-  else if (type == "paid") out->type = OrderStatus::kPaid;
-  else if (type == "expired") out->type = OrderStatus::kExpired;
-  else if (type == "cancelled") out->type = OrderStatus::kCancelled;
-  else return Status::Invalid("stream entry " + out->stream_id + ": unknown type '" + type + "'");
+  // A stream entry records a change of status; "retired" is none (order_status.h).
+  if (!ParseOrderStatus(type, &out->type) || out->type == OrderStatus::kRetired)
+    return Status::Invalid("stream entry " + out->stream_id + ": unknown type '" + type + "'");
   if (out->order_id.empty() || out->user.empty() || out->at_ms <= 0)
     return Status::Invalid("stream entry " + out->stream_id + ": missing order, user or time");
   if (out->type == OrderStatus::kReserved && out->expires_ms <= 0)
@@ -75,6 +65,7 @@ std::vector<OrderRow> MergeChanges(const std::string& event, const std::vector<O
       case OrderStatus::kPaid: r.status = c.type; r.paid_ms = c.at_ms; break;
       case OrderStatus::kExpired: r.status = c.type; r.expired_ms = c.at_ms; break;
       case OrderStatus::kCancelled: r.status = c.type; r.cancelled_ms = c.at_ms; break;
+      case OrderStatus::kRetired: break;  // never parsed from a stream entry
     }
   }
   return rows;

@@ -12,12 +12,10 @@
 #include <string>
 #include <vector>
 
+#include "common/order_status.h"
 #include "common/status.h"
 
 namespace seckill {
-
-enum class OrderStatus { kReserved, kPaid, kExpired, kCancelled };
-const char* OrderStatusName(OrderStatus s);
 
 struct OrderChange {
   std::string stream_id;  // "ms-seq"

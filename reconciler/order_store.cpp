@@ -45,11 +45,12 @@ std::string MillisOf(const char* column) {
 
 int64_t MillisAt(sql::ResultSet* rs, int index) { return rs->isNull(index) ? 0 : rs->getInt64(index); }
 
+// MySQL's orders.status holds the names of common/order_status.h (an ENUM
+// of sql/schema.sql); anything else would be a schema this code does not know.
 OrderStatus StatusFromName(const std::string& name) {
-  if (name == "paid") return OrderStatus::kPaid;
-  if (name == "expired") return OrderStatus::kExpired;
-  if (name == "cancelled") return OrderStatus::kCancelled;
-  return OrderStatus::kReserved;
+  OrderStatus s = OrderStatus::kReserved;
+  ParseOrderStatus(name, &s);
+  return s;
 }
 
 }  // namespace

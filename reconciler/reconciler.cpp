@@ -5,6 +5,7 @@
 
 #include "common/clock.h"
 #include "common/keys.h"
+#include "lua_protocol.h"
 #include "reconciler/event_stream.h"
 #include "reconciler/expiry.h"
 #include "reconciler/repair.h"
@@ -101,7 +102,7 @@ Status Reconciler::MoveEvent(const std::string& event, int64_t deadline_ms, cons
     if (!verify_run.empty()) {
       // verify_run is the run_id read before the drain: if Redis restarted
       // since, it no longer matches and the event stays closed.
-      redis_->Command({"HSET", stream.keys().meta, kVerifiedRunField, verify_run}, &st);
+      redis_->Command({"HSET", stream.keys().meta, field::kVerifiedRun, verify_run}, &st);
       if (!st.ok()) return st;
       stats->verified++;
       if (options_.release) {
@@ -116,20 +117,18 @@ Status Reconciler::MoveEvent(const std::string& event, int64_t deadline_ms, cons
   if (!st.ok()) return st;
   if (lag > stats->lag_ms) stats->lag_ms = lag;
   // The pass, for the operator page (GET /status/{event}).
-  redis_->Command({"HSET", stream.keys().meta, "reconciled_at", std::to_string(now), "lag_ms", std::to_string(lag)}, &st);
+  redis_->Command({"HSET", stream.keys().meta, field::kReconciledAt, std::to_string(now), field::kLagMs, std::to_string(lag)}, &st);
   return st;
 }
 
 Status Reconciler::Retire(const EventKeys& keys, const std::vector<OrderChange>& changes) {
   if (options_.final_ttl_s <= 0) return Status::Ok();
-  std::vector<std::string> orders;
+  lua::RetireArgs args{.ttl_s = options_.final_ttl_s, .orders = {}};
   for (const auto& c : changes)
-    if (c.type != OrderStatus::kReserved) orders.push_back(keys.Order(c.order_id));
-  if (orders.empty()) return Status::Ok();
-  Status st;
-  Reply r = redis_->Script("retire", orders, {std::to_string(options_.final_ttl_s)}, &st);
-  if (st.ok() && r->type == REDIS_REPLY_ERROR) return Status::Internal("retire.lua: " + std::string(r->str, r->len));
-  return st;
+    if (c.type != OrderStatus::kReserved) args.orders.push_back({.order_id = c.order_id});
+  if (args.orders.empty()) return Status::Ok();
+  lua::RetireReply reply;
+  return lua::Retire(redis_, keys, args, &reply);
 }
 
 Status Reconciler::RunOnce(RunStats* stats) {
@@ -149,7 +148,7 @@ Status Reconciler::RunOnce(RunStats* stats) {
   if (run_id.empty())
     return Status::Internal("redis gave no run_id (is INFO allowed to this user?): cannot tell whether it restarted");
   std::vector<std::vector<std::string>> ask;
-  for (const auto& ev : ids) ask.push_back({"HGET", EventKeys(ev).meta, kVerifiedRunField});
+  for (const auto& ev : ids) ask.push_back({"HGET", EventKeys(ev).meta, field::kVerifiedRun});
   std::vector<Reply> seen = redis_->Pipeline(ask, &st);
   if (!st.ok()) return st;
   std::vector<std::string> verify(ids.size());

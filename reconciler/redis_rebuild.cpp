@@ -4,6 +4,7 @@
 #include <map>
 
 #include "common/keys.h"
+#include "lua_protocol.h"
 
 namespace seckill {
 namespace {
@@ -148,7 +149,6 @@ Status RedisRebuild::WriteOrders(const EventRow& event, RebuildStats* stats,
   EventKeys keys(event.event);
   std::map<std::string, int64_t> by_node;
   std::vector<OrderRow> rows, next;
-  std::vector<std::vector<std::string>> commands;
   Status st = store_->ReadOrders(event.event, "", options_.batch, &rows);
   while (st.ok() && !rows.empty()) {
     // MySQL reads the next page (on a helper thread, the only user of the
@@ -159,26 +159,19 @@ Status RedisRebuild::WriteOrders(const EventRow& event, RebuildStats* stats,
       ahead = std::async(std::launch::async, [this, &event, &next, after = rows.back().order_id] {
         return store_->ReadOrders(event.event, after, options_.batch, &next);
       });
-    commands.clear();
-    std::vector<std::string> zadd = {"ZADD", keys.expiry}, hset_users = {"HSET", keys.users};
-    if (event.limit == 1)  // one order per holder: the users are written here, ahead of their orders
-      for (const OrderRow& o : rows)
-        if (o.status == OrderStatus::kReserved || o.status == OrderStatus::kPaid)
-          hset_users.insert(hset_users.end(), {o.user, o.order_id});
-    if (hset_users.size() > 2) commands.push_back(std::move(hset_users));
+    // Each order's hash, index entry and (limit 1) holding, as the scripts
+    // would have left them (lua/rebuild_orders.lua), kRebuildCall orders per
+    // call: a script blocks Redis while it runs.
+    constexpr size_t kRebuildCall = 500;
+    lua::RebuildOrdersArgs args{.hold = event.limit == 1 ? 1 : 0, .orders = {}};
+    lua::RebuildOrdersReply reply;
     for (const OrderRow& o : rows) {
-      // The fields lua/reserve.lua writes, then pay.lua's or release()'s.
-      std::vector<std::string> hset = {"HSET", keys.Order(o.order_id), "user", o.user, "node", o.node,
-                                       "status", OrderStatusName(o.status), "reserved_at", std::to_string(o.reserved_ms),
-                                       "expires_at", std::to_string(o.expires_ms)};
-      if (o.paid_ms > 0) hset.insert(hset.end(), {"paid_at", std::to_string(o.paid_ms)});
-      if (o.expired_ms > 0) hset.insert(hset.end(), {"expired_at", std::to_string(o.expired_ms)});
-      if (o.cancelled_ms > 0) hset.insert(hset.end(), {"cancelled_at", std::to_string(o.cancelled_ms)});
-      commands.push_back(std::move(hset));
+      args.orders.push_back({.order_id = o.order_id, .user = o.user, .node = o.node,
+                             .status = OrderStatusName(o.status), .reserved_at_ms = o.reserved_ms,
+                             .expires_at_ms = o.expires_ms, .paid_at_ms = o.paid_ms,
+                             .expired_at_ms = o.expired_ms, .cancelled_at_ms = o.cancelled_ms});
       switch (o.status) {
         case OrderStatus::kReserved:
-          zadd.push_back(std::to_string(o.expires_ms));
-          zadd.push_back(o.order_id);
           stats->pending++;
           stats->sold++;
           break;
@@ -194,10 +187,14 @@ Status RedisRebuild::WriteOrders(const EventRow& event, RebuildStats* stats,
           stats->cancelled++;
           by_node[o.node]++;
           break;
+        case OrderStatus::kRetired:
+          break;  // not a MySQL status (order_status.h)
+      }
+      if (args.orders.size() == kRebuildCall || &o == &rows.back()) {
+        if (st.ok()) st = lua::RebuildOrders(redis_, keys, args, &reply);
+        args.orders.clear();
       }
     }
-    if (zadd.size() > 2) commands.push_back(std::move(zadd));
-    st = Send(commands, "HSET orders");
     Status read = more ? ahead.get() : Status::Ok();  // always joined before `next` is touched
     if (st.ok()) st = read;
     stats->orders += static_cast<int64_t>(rows.size());
@@ -215,20 +212,14 @@ Status RedisRebuild::WriteOrders(const EventRow& event, RebuildStats* stats,
 Status RedisRebuild::Open(const EventRow& e, const RebuildStats& counts,
                           const std::vector<std::pair<std::string, int64_t>>& returned, const std::string& run_id) {
   EventKeys keys(e.event);
-  std::vector<std::string> args = {std::to_string(e.total),       std::to_string(e.limit),
-                                   std::to_string(e.window_s),    std::to_string(e.price_cents),
-                                   std::to_string(e.created_ms),  std::to_string(counts.sold),
-                                   std::to_string(counts.paid),   std::to_string(counts.expired),
-                                   std::to_string(counts.cancelled)};
-  args.push_back(run_id);
-  for (const auto& [node, n] : returned) {
-    args.push_back(node);
-    args.push_back(std::to_string(n));
-  }
-  Status st;
-  Reply r = redis_->Script("rebuild_event", {keys.meta}, args, &st);
+  lua::RebuildEventArgs args{.total = e.total, .limit = e.limit, .window_s = e.window_s,
+                             .price_cents = e.price_cents, .created_at_ms = e.created_ms, .sold = counts.sold,
+                             .paid = counts.paid, .expired = counts.expired, .cancelled = counts.cancelled,
+                             .verified_run = run_id, .returned = {}};
+  for (const auto& [node, n] : returned) args.returned.push_back({.node = node, .count = n});
+  lua::RebuildEventReply reply;
+  Status st = lua::RebuildEvent(redis_, keys, args, &reply);
   if (!st.ok()) return st;
-  if (r->type != REDIS_REPLY_INTEGER) return Status::Internal("rebuild_event.lua: " + ReplyText(r.get()));
   return Send({{"SADD", kEventsSetKey, e.event}}, "SADD");
 }
 

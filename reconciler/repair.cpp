@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "common/keys.h"
+#include "lua_protocol.h"
 
 namespace seckill {
 namespace {
@@ -11,9 +12,9 @@ bool MySqlHoldsMore(RedisClient* redis, OrderStore* store, const std::string& ev
   std::map<std::string, int64_t> counts;
   *st = store->CountByStatus(event, &counts);
   if (!st->ok()) return false;
-  Reply sold = redis->Command({"HGET", EventKeys(event).meta, "sold"}, st);
+  Reply sold = redis->Command({"HGET", EventKeys(event).meta, field::kSold}, st);
   if (!st->ok()) return false;
-  return sold->type == REDIS_REPLY_STRING && counts["reserved"] + counts["paid"] > atoll(sold->str);
+  return sold->type == REDIS_REPLY_STRING && counts[OrderStatusName(OrderStatus::kReserved)] + counts[OrderStatusName(OrderStatus::kPaid)] > atoll(sold->str);
 }
 
 int64_t ClosedAt(const OrderRow& o) {
@@ -37,20 +38,16 @@ Status RepairOrders(RedisClient* redis, OrderStore* store, const std::string& ev
     st = store->ReadOrders(event, after, 500, &page);
     if (!st.ok() || page.empty()) return st;
     after = page.back().order_id;
-    std::vector<std::string> k = {keys.meta, keys.users, keys.expiry, keys.log}, a;
-    for (const OrderRow& o : page) {
-      k.push_back(keys.Order(o.order_id));
-      for (const std::string& v : {o.order_id, o.user, o.node, std::string(OrderStatusName(o.status)),
-                                   std::to_string(o.reserved_ms), std::to_string(o.expires_ms),
-                                   std::to_string(ClosedAt(o))})
-        a.push_back(v);
-    }
-    Reply r = redis->Script("repair_orders", k, a, &st);
+    lua::RepairOrdersArgs args;
+    for (const OrderRow& o : page)
+      args.orders.push_back({.order_id = o.order_id, .user = o.user, .node = o.node,
+                             .status = OrderStatusName(o.status), .reserved_at_ms = o.reserved_ms,
+                             .expires_at_ms = o.expires_ms, .closed_at_ms = ClosedAt(o)});
+    lua::RepairOrdersReply reply;
+    st = lua::RepairOrders(redis, keys, args, &reply);
     if (!st.ok()) return st;
-    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 || r->element[0]->type != REDIS_REPLY_INTEGER)
-      return Status::Internal("repair_orders.lua: " + std::string(r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply"));
-    stats->restored += r->element[0]->integer;
-    stats->changed += r->element[1]->integer;
+    stats->restored += reply.restored;
+    stats->changed += reply.changed;
   }
 }
 
