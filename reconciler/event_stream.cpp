@@ -9,15 +9,6 @@ int64_t IdMillis(const std::string& id) { return atoll(id.c_str()); }
 
 }  // namespace
 
-Status RedisNowMillis(RedisClient* redis, int64_t* now_ms) {
-  Status st;
-  Reply r = redis->Command({"TIME"}, &st);
-  if (!st.ok()) return st;
-  if (r->type != REDIS_REPLY_ARRAY || r->elements != 2) return Status::Internal("TIME: unexpected reply");
-  *now_ms = atoll(r->element[0]->str) * 1000 + atoll(r->element[1]->str) / 1000;
-  return Status::Ok();
-}
-
 Status EventStream::Read(size_t count, std::vector<OrderChange>* changes, std::vector<std::string>* skipped) {
   changes->clear();
   skipped->clear();

@@ -15,6 +15,7 @@
 
 #include "common/keys.h"
 #include "common/redis_client.h"
+#include "common/redis_time.h"
 #include "reconciler/order_change.h"
 #include "reconciler/order_store.h"
 
@@ -54,8 +55,5 @@ class EventStream {
   EventKeys keys_;
   std::string cursor_ = "0";  // "0": re-reading this consumer's pending entries; ">" after
 };
-
-// Redis's clock, in ms (TIME): the clock every Lua script uses.
-Status RedisNowMillis(RedisClient* redis, int64_t* now_ms);
 
 }  // namespace seckill

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "common/order_rows.h"
 #include "common/order_status.h"
 #include "common/status.h"
 
@@ -23,13 +24,6 @@ struct OrderChange {
   std::string order_id, user, node;
   int64_t at_ms = 0;       // when the change happened (Redis TIME)
   int64_t expires_ms = 0;  // reserved entries only
-};
-
-// The orders row an order's changes add up to. A *_ms of 0 is NULL.
-struct OrderRow {
-  std::string order_id, event, user, node;
-  OrderStatus status = OrderStatus::kReserved;
-  int64_t reserved_ms = 0, expires_ms = 0, paid_ms = 0, expired_ms = 0, cancelled_ms = 0;
 };
 
 // Parses one XREADGROUP entry ([id, [field, value, …]]). Returns Invalid for

@@ -37,11 +37,6 @@ struct MysqlConfig {
   int timeout_s = 5;  // connect, read and write timeouts
 };
 
-struct EventRow {
-  std::string event;
-  int64_t total = 0, limit = 1, window_s = 0, price_cents = 0, created_ms = 0;
-};
-
 struct RunRow {
   std::string host;
   int64_t started_ms = 0, finished_ms = 0, moved = 0, released = 0, lag_ms = 0, errors = 0;

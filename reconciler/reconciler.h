@@ -18,6 +18,7 @@
 
 #include "common/keys.h"
 #include "common/redis_client.h"
+#include "reconciler/event_stream.h"
 #include "reconciler/order_change.h"
 #include "reconciler/order_store.h"
 
@@ -59,12 +60,36 @@ class Reconciler {
   Status RunOnce(RunStats* stats);
 
  private:
-  // Moves the event's stream into MySQL, then repairs Redis from MySQL
-  // (repair.h). A non-empty `verify_run` means this Redis process was not yet
-  // checked for the event: the repair is then full, and once it is done the
-  // event's verified_run becomes `verify_run` and its expired reservations
-  // are released.
-  Status MoveEvent(const std::string& event, int64_t deadline_ms, const std::string& verify_run, RunStats* stats);
+  // Releases without a limit on their number (expiry.h).
+  static constexpr int64_t kNoLimit = 1000000000;
+
+  struct Batch {  // a batch of stream entries, folded into rows
+    std::vector<OrderChange> changes;
+    std::vector<std::string> skipped;  // unparsable entries: acknowledged with the batch
+    std::vector<OrderRow> rows;
+    bool empty() const { return changes.empty() && skipped.empty(); }
+  };
+
+  // Sets (*verify)[i] to this Redis process's run_id for each event ids[i]
+  // it was not checked for (repair.h), "" for the others.
+  Status UnverifiedEvents(const std::vector<std::string>& ids, std::vector<std::string>* verify);
+  // One event's pass: its row, its changes moved (MoveChanges), Redis
+  // checked against MySQL once drained (CheckAgainstMySql), the pass
+  // published (PublishPass). A non-empty `verify_run` means this Redis
+  // process was not yet checked for the event.
+  Status ReconcileEvent(const std::string& event, int64_t deadline_ms, const std::string& verify_run, RunStats* stats);
+  Status ReadBatch(EventStream* stream, Batch* b);
+  // Moves the stream into MySQL from `batch` on, until drained (*drained)
+  // or the deadline: write a batch in one transaction while the next is
+  // read, acknowledge it after the commit, retire its finished orders,
+  // trim the acknowledged entries.
+  Status MoveChanges(EventStream* stream, Batch batch, int64_t deadline_ms, RunStats* stats, bool* drained);
+  // Repairs Redis from MySQL (repair.h): fully when `verify_run` is set,
+  // after which the event's verified_run becomes it and its expired
+  // reservations are released; otherwise only if MySQL holds more tickets.
+  Status CheckAgainstMySql(const EventKeys& keys, const std::string& verify_run, RunStats* stats);
+  // Records the pass and its lag in ev:{E} for the operator page.
+  Status PublishPass(EventStream* stream, RunStats* stats);
   // Gives the hashes of the orders `changes` finished a TTL (lua/retire.lua),
   // now that MySQL has them: Redis memory stays bounded over a long sale.
   Status Retire(const EventKeys& keys, const std::vector<OrderChange>& changes);

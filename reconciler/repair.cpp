@@ -17,15 +17,6 @@ bool MySqlHoldsMore(RedisClient* redis, OrderStore* store, const std::string& ev
   return sold->type == REDIS_REPLY_STRING && counts[OrderStatusName(OrderStatus::kReserved)] + counts[OrderStatusName(OrderStatus::kPaid)] > atoll(sold->str);
 }
 
-int64_t ClosedAt(const OrderRow& o) {
-  switch (o.status) {
-    case OrderStatus::kPaid: return o.paid_ms;
-    case OrderStatus::kExpired: return o.expired_ms;
-    case OrderStatus::kCancelled: return o.cancelled_ms;
-    default: return 0;
-  }
-}
-
 }  // namespace
 
 Status RepairOrders(RedisClient* redis, OrderStore* store, const std::string& event, bool full, RepairStats* stats) {
@@ -42,7 +33,7 @@ Status RepairOrders(RedisClient* redis, OrderStore* store, const std::string& ev
     for (const OrderRow& o : page)
       args.orders.push_back({.order_id = o.order_id, .user = o.user, .node = o.node,
                              .status = OrderStatusName(o.status), .reserved_at_ms = o.reserved_ms,
-                             .expires_at_ms = o.expires_ms, .closed_at_ms = ClosedAt(o)});
+                             .expires_at_ms = o.expires_ms, .closed_at_ms = o.closed_ms()});
     lua::RepairOrdersReply reply;
     st = lua::RepairOrders(redis, keys, args, &reply);
     if (!st.ok()) return st;

@@ -8,7 +8,7 @@
 // process whose run_id is not the event's verified_run (common/keys.h), so
 // after any Redis restart nothing sells until the reconciler has drained the
 // event's stream, run the full repair and then recorded the run_id it checked
-// (Reconciler::MoveEvent). On a verified instance the repair runs only when
+// (Reconciler::CheckAgainstMySql). On a verified instance the repair runs only when
 // MySQL holds more tickets than Redis's `sold` (a count compared when the
 // event had changes in the pass, and once per reconciler process).
 // Not thread-safe (uses the caller's clients).
