@@ -5,7 +5,9 @@
 // test.sh does, the tests talk to the real server, never a mock.
 // Not thread-safe: the doctest runner is single-threaded.
 #pragma once
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -59,6 +61,7 @@ class RedisServer {
 
  private:
   RedisServer() {
+    signal(SIGPIPE, SIG_IGN);  // as in every program of the project: a closed connection is an error value
     char dir[] = "/tmp/seckill-redis-test-XXXXXX";
     if (!mkdtemp(dir)) return;
     dir_ = dir;
@@ -69,6 +72,11 @@ class RedisServer {
   void Start() {
     pid_ = fork();
     if (pid_ == 0) {
+      prctl(PR_SET_PDEATHSIG, SIGKILL);  // it dies with the test binary, whatever happens to it
+      int null = open("/dev/null", O_RDWR);
+      dup2(null, 0);
+      dup2(null, 1);
+      dup2(null, 2);
       execlp("redis-server", "redis-server", "--port", "0", "--unixsocket", socket_.c_str(), "--save", "",
              "--appendonly", "no", "--dir", dir_.c_str(), "--logfile", (dir_ + "/redis.log").c_str(),
              static_cast<char*>(nullptr));
