@@ -4,7 +4,7 @@
 
 #include "common/ids.h"
 #include "common/keys.h"
-#include "fcgi/node_counter.h"
+#include "common/node_counter.h"
 
 namespace seckill {
 

@@ -13,7 +13,7 @@
 #include <string>
 
 #include "common/status.h"
-#include "fcgi/node_counter.h"
+#include "common/node_counter.h"
 #include "fcgi/response.h"
 #include "fcgi/router.h"
 

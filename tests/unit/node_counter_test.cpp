@@ -9,7 +9,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "fcgi/node_counter.h"
+#include "common/node_counter.h"
 
 using namespace seckill;
 

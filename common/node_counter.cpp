@@ -1,4 +1,4 @@
-#include "fcgi/node_counter.h"
+#include "common/node_counter.h"
 
 #include <time.h>
 
