@@ -28,13 +28,15 @@
 //
 // One NodeCounter per process (it owns a sqlite3 connection); not thread-safe.
 //
-// NodeCounterReader only looks: it opens the file with SQLITE_OPEN_READONLY,
-// never creates the file or the table and never writes a row, so anything
-// that reports on a node (the operator status) can read its counts while the
-// node's processes sell. WAL lets it read the last committed counts while a
-// process holds the write lock. Like any WAL reader, SQLite opens the file's
-// -wal and -shm companions (creating them, empty, if no process of the node
-// has the file open; the next writer reuses them). Not thread-safe.
+// NodeCounterReader only looks: it opens the database file read-only
+// (SQLITE_OPEN_READONLY; the file descriptor is O_RDONLY), never creates the
+// file or the table and never writes a row, so anything that reports on a
+// node (the operator status) can read its counts while the node's processes
+// sell. WAL lets it read the last committed counts while a process holds the
+// write lock. As every WAL reader must, SQLite opens the -wal and -shm side
+// files read-write (a reader records its read mark in the WAL index) and
+// creates them, empty, if no process of the node has the file open; the next
+// writer reuses them. Not thread-safe.
 #pragma once
 #include <sqlite3.h>
 
