@@ -21,7 +21,7 @@ CXXFLAGS := -std=c++20 -O1 -g -Wall -Wextra -Wno-unused-parameter -MMD -MP -I. -
 LDFLAGS  := -fsanitize=address,undefined
 endif
 
-COMMON_SRC := $(wildcard common/*.cpp) $(BUILD)/gen/lua_protocol.cpp
+COMMON_SRC := $(filter-out common/node_counter.cpp,$(wildcard common/*.cpp)) $(BUILD)/gen/lua_protocol.cpp
 FCGI_SRC   := $(filter-out fcgi/main.cpp fcgi/hello.cpp,$(wildcard fcgi/*.cpp))
 RECON_SRC  := $(filter-out reconciler/main.cpp,$(wildcard reconciler/*.cpp))
 ADMIN_SRC  := $(filter-out admin/main.cpp,$(wildcard admin/*.cpp))
@@ -33,6 +33,7 @@ COMMON_OBJ := $(call obj,$(COMMON_SRC))
 FCGI_OBJ   := $(call obj,$(FCGI_SRC))
 RECON_OBJ  := $(call obj,$(RECON_SRC))
 ADMIN_OBJ  := $(call obj,$(ADMIN_SRC))
+COUNTER_OBJ := $(call obj,common/node_counter.cpp)  # SQLite: linked by the worker, admin and tests, not the reconciler
 
 LIBS_REDIS  := -lhiredis
 LIBS_SQLITE := -lsqlite3
@@ -62,15 +63,15 @@ $(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.cpp
 	@mkdir -p $(@D)
 	$(CXX) $(CXXFLAGS) -c $< -o $@
 
-$(BUILD)/seckill-worker: $(call obj,fcgi/main.cpp) $(FCGI_OBJ) $(COMMON_OBJ)
+$(BUILD)/seckill-worker: $(call obj,fcgi/main.cpp) $(FCGI_OBJ) $(COUNTER_OBJ) $(COMMON_OBJ)
 	$(CXX) $(LDFLAGS) -o $@ $^ $(LIBS_FCGI) $(LIBS_REDIS) $(LIBS_SQLITE)
 $(BUILD)/seckill-hello: $(call obj,fcgi/hello.cpp)
 	$(CXX) $(LDFLAGS) -o $@ $^ $(LIBS_FCGI)
-$(BUILD)/seckill-admin: $(call obj,admin/main.cpp) $(ADMIN_OBJ) $(call obj,fcgi/node_counter.cpp) $(COMMON_OBJ)
+$(BUILD)/seckill-admin: $(call obj,admin/main.cpp) $(ADMIN_OBJ) $(COUNTER_OBJ) $(COMMON_OBJ)
 	$(CXX) $(LDFLAGS) -o $@ $^ $(LIBS_FCGI) $(LIBS_REDIS) $(LIBS_SQLITE) $(LIBS_MYSQL)
 $(BUILD)/seckill-reconciler: $(call obj,reconciler/main.cpp) $(RECON_OBJ) $(COMMON_OBJ)
 	$(CXX) $(LDFLAGS) -o $@ $^ $(LIBS_REDIS) $(LIBS_MYSQL)
-$(BUILD)/unit-tests: $(call obj,$(UNIT_SRC)) $(FCGI_OBJ) $(RECON_OBJ) $(COMMON_OBJ)
+$(BUILD)/unit-tests: $(call obj,$(UNIT_SRC)) $(FCGI_OBJ) $(RECON_OBJ) $(COUNTER_OBJ) $(COMMON_OBJ)
 	$(CXX) $(LDFLAGS) -o $@ $^ $(LIBS_FCGI) $(LIBS_REDIS) $(LIBS_SQLITE) $(LIBS_MYSQL)
 
 deps:

@@ -4,8 +4,8 @@
 
 #include "common/ids.h"
 #include "common/keys.h"
+#include "common/node_counter.h"
 #include "lua_protocol.h"
-#include "fcgi/node_counter.h"
 
 namespace seckill {
 

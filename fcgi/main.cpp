@@ -24,7 +24,7 @@
 #include "fcgi/api.h"
 #include "fcgi/http_request.h"
 #include "fcgi/metrics.h"
-#include "fcgi/node_counter.h"
+#include "common/node_counter.h"
 #include "fcgi/orders.h"
 #include "fcgi/reservation.h"
 #include "fcgi/soldout_flag.h"

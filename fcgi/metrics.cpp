@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 #include "common/clock.h"
@@ -23,10 +24,13 @@ struct Metrics::Slot {
   std::atomic<uint64_t> buckets[kEndpointCount][kBucketCount];
   std::atomic<uint64_t> latency_sum_us[kEndpointCount];
   std::atomic<uint64_t> redis_round_trips, redis_errors, sqlite_busy, sqlite_retries;
+  std::atomic<uint64_t> uncounted;  // requests whose endpoint or outcome was out of range
 };
 
 struct Metrics::Shared {
-  static constexpr uint64_t kMagic = 0x5345434b4d455431ULL + sizeof(Slot);  // changes with the layout
+  // Changes with the layout: a file of another layout is reset, never misread.
+  static constexpr uint64_t kMagic = 0x5345434b4d455432ULL ^ (static_cast<uint64_t>(sizeof(Slot)) << 24) ^
+                                     (kEndpointCount << 16) ^ (kOutcomeCount << 8) ^ kBucketCount;
   std::atomic<uint64_t> magic;
   Slot slots[kSlots];
 };
@@ -83,14 +87,29 @@ Status Metrics::OpenToRead(const std::string& path) {
   void* p = mmap(nullptr, sizeof(Shared), PROT_READ, MAP_SHARED, fd, 0);
   close(fd);
   if (p == MAP_FAILED) return Status::Unavailable("metrics " + path + ": mmap failed");
+  if (static_cast<Shared*>(p)->magic.load() != Shared::kMagic) {
+    munmap(p, sizeof(Shared));
+    return Status::NotFound("metrics " + path + ": not a metrics file of this version");
+  }
   shared_ = static_cast<Shared*>(p);
   return Status::Ok();
 }
 
 void Metrics::Count(Endpoint e, Outcome o, double seconds) {
   if (!mine_) return;
-  int ei = static_cast<int>(e);
-  mine_->requests[ei][static_cast<int>(o)].fetch_add(1, std::memory_order_relaxed);
+  const int ei = static_cast<int>(e), oi = static_cast<int>(o);
+  if (ei < 0 || ei >= kEndpointCount || oi < 0 || oi >= kOutcomeCount) {
+    mine_->uncounted.fetch_add(1, std::memory_order_relaxed);
+    if (!logged_uncounted_) {
+      fprintf(stderr, "seckill-worker %d: metrics: endpoint %d / outcome %d out of range (counts %d / %d); "
+              "counted as uncounted (logged once)\n", getpid(), ei, oi, kEndpointCount, kOutcomeCount);
+      logged_uncounted_ = true;
+    }
+    return;
+  }
+  if (!(seconds >= 0)) seconds = 0;  // negative or NaN
+  if (seconds > 1e6) seconds = 1e6;  // keeps the microseconds' conversion defined
+  mine_->requests[ei][oi].fetch_add(1, std::memory_order_relaxed);
   int b = 0;
   while (b < kBucketCount - 1 && seconds > kLatencyBuckets[b]) b++;
   mine_->buckets[ei][b].fetch_add(1, std::memory_order_relaxed);
@@ -111,9 +130,17 @@ void Metrics::AddSqlite(uint64_t busy, uint64_t retries) {
 
 uint64_t Metrics::Total(Outcome o) const {
   uint64_t t = 0;
-  if (!shared_) return 0;
+  const int oi = static_cast<int>(o);
+  if (!shared_ || oi < 0 || oi >= kOutcomeCount) return 0;
   for (const Slot& s : shared_->slots)
-    for (int e = 0; e < kEndpointCount; e++) t += s.requests[e][static_cast<int>(o)].load(std::memory_order_relaxed);
+    for (int e = 0; e < kEndpointCount; e++) t += s.requests[e][oi].load(std::memory_order_relaxed);
+  return t;
+}
+
+uint64_t Metrics::Uncounted() const {
+  uint64_t t = 0;
+  if (!shared_) return 0;
+  for (const Slot& s : shared_->slots) t += s.uncounted.load(std::memory_order_relaxed);
   return t;
 }
 
@@ -174,6 +201,7 @@ std::string Metrics::Render(const std::string& node, NodeCounter* counter) const
       {"seckill_redis_errors_total", "Redis calls that failed (unreachable, broken connection).", &Slot::redis_errors},
       {"seckill_sqlite_busy_total", "Node counter takes that found the file locked past the busy timeout.", &Slot::sqlite_busy},
       {"seckill_sqlite_retries_total", "Waits of the node counter for another process's lock.", &Slot::sqlite_retries},
+      {"seckill_requests_uncounted_total", "Requests whose endpoint or outcome the metrics have no place for (a bug).", &Slot::uncounted},
   };
   for (const auto& c : counters) {
     out += std::string("# HELP ") + c.name + " " + c.help + "\n# TYPE " + c.name + " counter\n";

@@ -1,7 +1,6 @@
 #include "fcgi/operator_status.h"
 
 #include <curl/curl.h>
-#include <unistd.h>
 
 #include <cstdlib>
 
@@ -9,7 +8,7 @@
 #include "common/ids.h"
 #include "common/keys.h"
 #include "fcgi/metrics.h"
-#include "fcgi/node_counter.h"
+#include "common/node_counter.h"
 
 namespace seckill {
 namespace {
@@ -73,9 +72,9 @@ Response OperatorStatus(const StatusSources& src, const std::string& event) {
                            {"weight_share", static_cast<double>(n.weight) / total_weight},
                            {"returned", num(7 + i)}};
     std::string db = src.sqlite_dir + "/" + n.name + ".sqlite";
-    NodeCounter counter;
+    NodeCounterReader counter;  // read-only: a poll never creates nor writes a node's file
     NodeCounter::Row row;
-    if (access(db.c_str(), R_OK) == 0 && counter.Open(db, 50).ok() && counter.Get(event, &row).ok()) {
+    if (counter.Open(db, 50).ok() && counter.Get(event, &row).ok()) {
       node["allotment"] = row.allotment;
       node["taken"] = row.taken;
       node["held"] = row.taken - row.returned;

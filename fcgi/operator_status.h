@@ -1,9 +1,10 @@
 // operator_status.h — the JSON behind the operator's live page
 // (GET /status/{event} on the local-only admin listener): the event's stock
 // and transitions from Redis, each of this host's nodes (its weight, its
-// allotment and tickets held from its SQLite file, its requests by outcome
-// from its metrics file), nginx's request count (stub_status, which includes
-// the sold-out answers nginx gives itself), and the reconciler's last pass.
+// allotment and tickets held, read-only from its SQLite file; its requests
+// by outcome from its metrics file), nginx's request count (stub_status,
+// which includes the sold-out answers nginx gives itself), and the
+// reconciler's last pass.
 // The page turns the cumulative counts into rates. One Redis round trip and
 // one local HTTP request per call. Not thread-safe.
 #pragma once

@@ -18,7 +18,7 @@
 
 #include "common/cluster_config.h"
 #include "common/redis_client.h"
-#include "fcgi/node_counter.h"
+#include "common/node_counter.h"
 #include "fcgi/soldout_flag.h"
 
 namespace seckill {

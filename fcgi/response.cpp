@@ -21,23 +21,6 @@ const char* StatusText(int status) {
   return "Unknown";
 }
 
-const char* OutcomeName(Outcome o) {
-  switch (o) {
-    case Outcome::kReserved: return "reserved";
-    case Outcome::kSoldOut: return "sold_out";
-    case Outcome::kLimit: return "limit";
-    case Outcome::kOk: return "ok";
-    case Outcome::kBadRequest: return "bad_request";
-    case Outcome::kNotFound: return "not_found";
-    case Outcome::kGone: return "gone";
-    case Outcome::kConflict: return "conflict";
-    case Outcome::kUnavailable: return "unavailable";
-    case Outcome::kInternal: return "internal";
-    case Outcome::kCount: break;
-  }
-  return "unknown";
-}
-
 Outcome OutcomeOfStatus(int status) {
   switch (status) {
     case 200: return Outcome::kOk;

@@ -16,7 +16,25 @@ enum class Outcome : uint8_t {
   kReserved, kSoldOut, kLimit, kOk, kBadRequest, kNotFound, kGone, kConflict, kUnavailable, kInternal,
   kCount
 };
-const char* OutcomeName(Outcome o);
+// The outcome's name, for the metrics ("sold_out", …); "unknown" for kCount
+// and any value that is no outcome. constexpr, so that the metrics can check
+// their count of outcomes against it at compile time.
+constexpr const char* OutcomeName(Outcome o) {
+  switch (o) {
+    case Outcome::kReserved: return "reserved";
+    case Outcome::kSoldOut: return "sold_out";
+    case Outcome::kLimit: return "limit";
+    case Outcome::kOk: return "ok";
+    case Outcome::kBadRequest: return "bad_request";
+    case Outcome::kNotFound: return "not_found";
+    case Outcome::kGone: return "gone";
+    case Outcome::kConflict: return "conflict";
+    case Outcome::kUnavailable: return "unavailable";
+    case Outcome::kInternal: return "internal";
+    case Outcome::kCount: break;
+  }
+  return "unknown";
+}
 // The usual outcome of an HTTP status (409 is "sold out": the reservation's).
 Outcome OutcomeOfStatus(int status);
 

@@ -45,21 +45,4 @@ Route MatchRoute(std::string_view method, std::string_view path) {
   return r;
 }
 
-const char* EndpointName(Endpoint e) {
-  switch (e) {
-    case Endpoint::kNotFound: return "not_found";
-    case Endpoint::kMethodNotAllowed: return "method_not_allowed";
-    case Endpoint::kReserve: return "reserve";
-    case Endpoint::kEventStatus: return "event";
-    case Endpoint::kPay: return "pay";
-    case Endpoint::kCancel: return "cancel";
-    case Endpoint::kOrderStatus: return "order";
-    case Endpoint::kBuyTicket: return "buy_ticket";
-    case Endpoint::kHealth: return "health";
-    case Endpoint::kMetrics: return "metrics";
-    case Endpoint::kStatus: return "status";
-  }
-  return "unknown";
-}
-
 }  // namespace seckill

@@ -28,7 +28,24 @@ struct Route {
 
 Route MatchRoute(std::string_view method, std::string_view path);
 
-// A short name of the endpoint, for logs and metrics ("reserve", …).
-const char* EndpointName(Endpoint e);
+// A short name of the endpoint, for logs and metrics ("reserve", …);
+// "unknown" for a value that is no endpoint. constexpr, so that the metrics
+// can check their count of endpoints against it at compile time.
+constexpr const char* EndpointName(Endpoint e) {
+  switch (e) {
+    case Endpoint::kNotFound: return "not_found";
+    case Endpoint::kMethodNotAllowed: return "method_not_allowed";
+    case Endpoint::kReserve: return "reserve";
+    case Endpoint::kEventStatus: return "event";
+    case Endpoint::kPay: return "pay";
+    case Endpoint::kCancel: return "cancel";
+    case Endpoint::kOrderStatus: return "order";
+    case Endpoint::kBuyTicket: return "buy_ticket";
+    case Endpoint::kHealth: return "health";
+    case Endpoint::kMetrics: return "metrics";
+    case Endpoint::kStatus: return "status";
+  }
+  return "unknown";
+}
 
 }  // namespace seckill

@@ -5,7 +5,7 @@
 // each one atomically (stock, the user's limit, the selling node's returned
 // count, the order's status, a stream entry the mover then writes to MySQL).
 // Released tickets are then sellable through the nodes again (returned:<node>,
-// fcgi/node_counter.h) and the fronts' sold-out flags are lowered by their
+// common/node_counter.h) and the fronts' sold-out flags are lowered by their
 // watchers (fcgi/soldout_flag.h). Not thread-safe.
 #pragma once
 #include <cstdint>

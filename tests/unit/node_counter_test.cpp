@@ -1,15 +1,22 @@
 // node_counter_test — the node counter on a real SQLite file: allotment,
 // give-back, returned tickets, durability across reopen, blocks and leases,
-// and atomic takes from several processes at once.
+// and atomic takes from several processes at once. Then the read-only
+// reader: it sees what a writer committed; it creates no file and no table
+// and leaves the database file's bytes as they were; it reads while a writer
+// holds the write lock; it says "busy" when the file is locked exclusively.
 #include <doctest/doctest.h>
 
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <string>
 
-#include "fcgi/node_counter.h"
+#include "common/node_counter.h"
 
 using namespace seckill;
 
@@ -177,4 +184,165 @@ TEST_CASE("a killed process loses at most one block of the node's allotment") {
   waitpid(pid, &status, 0);
   REQUIRE(WEXITSTATUS(status) == 0);
   CHECK(TakenInFile(path) == NodeCounter::kMaxBlock);  // one sold, the rest of its block lost
+}
+
+// ---- NodeCounterReader ------------------------------------------------------
+
+namespace {
+bool Exists(const std::string& path) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0;
+}
+
+std::string Bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+// A plain read-write connection, to play a writer or to inspect the schema.
+struct RawDb {
+  sqlite3* db = nullptr;
+  explicit RawDb(const std::string& path) {
+    REQUIRE(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) == SQLITE_OK);
+  }
+  ~RawDb() { sqlite3_close(db); }
+  int Exec(const char* sql) { return sqlite3_exec(db, sql, nullptr, nullptr, nullptr); }
+  // The names of the tables in the file, comma-separated, in order.
+  std::string Tables() {
+    sqlite3_stmt* st = nullptr;
+    REQUIRE(sqlite3_prepare_v2(db, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name", -1, &st, nullptr) == SQLITE_OK);
+    std::string names;
+    while (sqlite3_step(st) == SQLITE_ROW) names += std::string(names.empty() ? "" : ",") + reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    return names;
+  }
+};
+
+int64_t Millis(std::chrono::steady_clock::time_point since) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - since).count();
+}
+}  // namespace
+
+TEST_CASE("the reader sees what the node's writers committed, while they are open") {
+  std::string path = DbWithEvent(100);
+  NodeCounter writer;
+  REQUIRE(writer.Open(path, 100, 1).ok());
+  REQUIRE(writer.Ensure("f", 7).ok());
+  REQUIRE(writer.TakeOne("e") == NodeCounter::Take::kTaken);  // a block of 100 / 8 = 12
+  REQUIRE(writer.SeeReturned("e", 3).ok());
+
+  NodeCounterReader reader;
+  REQUIRE(reader.Open(path, 50).ok());
+  NodeCounter::Row row;
+  REQUIRE(reader.Get("e", &row).ok());
+  CHECK(row.allotment == 100);
+  CHECK(row.taken == 12);
+  CHECK(row.returned == 3);
+  CHECK(reader.Get("nope", &row).code() == Status::Code::kNotFound);
+  std::vector<std::pair<std::string, NodeCounter::Row>> rows;
+  REQUIRE(reader.All(&rows).ok());
+  REQUIRE(rows.size() == 2);
+  CHECK(rows[0].first == "e");
+  CHECK(rows[1].first == "f");
+  CHECK(rows[1].second.allotment == 7);
+
+  REQUIRE(writer.ReturnLease("e").ok());  // a later commit is seen by the same reader
+  REQUIRE(reader.Get("e", &row).ok());
+  CHECK(row.taken == 1);
+}
+
+TEST_CASE("the reader of a missing file creates nothing") {
+  std::string path = TempDb();  // its folder exists, the file does not
+  NodeCounterReader reader;
+  CHECK(reader.Open(path, 50).code() == Status::Code::kNotFound);
+  NodeCounter::Row row;
+  CHECK(reader.Get("e", &row).code() == Status::Code::kUnavailable);  // not open: an error, not a crash
+  CHECK_FALSE(Exists(path));
+  CHECK_FALSE(Exists(path + "-wal"));
+  CHECK_FALSE(Exists(path + "-shm"));
+  CHECK_FALSE(Exists(path + "-journal"));
+}
+
+TEST_CASE("a file without the counter table reads as absent and keeps its schema") {
+  SUBCASE("an empty file") {
+    std::string path = TempDb();
+    { std::ofstream touch(path); }
+    NodeCounterReader reader;
+    REQUIRE(reader.Open(path, 50).ok());
+    NodeCounter::Row row;
+    CHECK(reader.Get("e", &row).code() == Status::Code::kNotFound);
+    std::vector<std::pair<std::string, NodeCounter::Row>> rows = {{"stale", {}}};
+    CHECK(reader.All(&rows).ok());
+    CHECK(rows.empty());
+    CHECK(Bytes(path).empty());  // still zero bytes: no schema was written
+  }
+  SUBCASE("a database with another table") {
+    std::string path = TempDb();
+    {
+      RawDb raw(path);
+      REQUIRE(raw.Exec("CREATE TABLE other(x INTEGER)") == SQLITE_OK);
+    }
+    std::string before = Bytes(path);
+    {
+      NodeCounterReader reader;
+      REQUIRE(reader.Open(path, 50).ok());
+      NodeCounter::Row row;
+      CHECK(reader.Get("e", &row).code() == Status::Code::kNotFound);
+    }
+    CHECK(Bytes(path) == before);
+    RawDb raw(path);
+    CHECK(raw.Tables() == "other");
+  }
+}
+
+TEST_CASE("reading leaves the database file's bytes as they were") {
+  std::string path = DbWithEvent(100);  // every writer has closed the file
+  std::string before = Bytes(path);
+  REQUIRE_FALSE(before.empty());
+  {
+    NodeCounterReader reader;
+    REQUIRE(reader.Open(path, 50).ok());
+    NodeCounter::Row row;
+    REQUIRE(reader.Get("e", &row).ok());
+    CHECK(row.allotment == 100);
+  }
+  CHECK(Bytes(path) == before);
+}
+
+TEST_CASE("the reader reads the committed counts while a writer holds the write lock") {
+  std::string path = DbWithEvent(100);
+  RawDb writer(path);
+  REQUIRE(writer.Exec("BEGIN IMMEDIATE") == SQLITE_OK);
+  REQUIRE(writer.Exec("UPDATE counter SET taken = 99 WHERE event = 'e'") == SQLITE_OK);
+  NodeCounterReader reader;
+  REQUIRE(reader.Open(path, 1000).ok());
+  NodeCounter::Row row;
+  auto start = std::chrono::steady_clock::now();
+  REQUIRE(reader.Get("e", &row).ok());
+  CHECK(Millis(start) < 500);  // WAL: a reader does not wait for the writer
+  CHECK(row.taken == 0);       // the last committed count, not the open transaction's
+  REQUIRE(writer.Exec("COMMIT") == SQLITE_OK);
+  REQUIRE(reader.Get("e", &row).ok());
+  CHECK(row.taken == 99);
+}
+
+TEST_CASE("a file locked exclusively reads as busy after the timeout") {
+  std::string path = DbWithEvent(100);
+  RawDb writer(path);  // exclusive locking mode holds the file itself, not only the WAL's write lock
+  REQUIRE(writer.Exec("PRAGMA locking_mode=EXCLUSIVE") == SQLITE_OK);
+  REQUIRE(writer.Exec("BEGIN EXCLUSIVE") == SQLITE_OK);
+  REQUIRE(writer.Exec("UPDATE counter SET taken = 5 WHERE event = 'e'") == SQLITE_OK);
+  NodeCounterReader reader;
+  REQUIRE(reader.Open(path, 50).ok());
+  NodeCounter::Row row;
+  auto start = std::chrono::steady_clock::now();
+  Status st = reader.Get("e", &row);
+  CHECK(st.code() == Status::Code::kUnavailable);
+  CHECK(st.message().find("busy") != std::string::npos);
+  CHECK(Millis(start) >= 40);
+  std::vector<std::pair<std::string, NodeCounter::Row>> rows;
+  CHECK(reader.All(&rows).code() == Status::Code::kUnavailable);
+  REQUIRE(writer.Exec("COMMIT") == SQLITE_OK);
 }

@@ -1,8 +1,11 @@
-#include "fcgi/node_counter.h"
+#include "common/node_counter.h"
 
+#include <sys/stat.h>
 #include <time.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 
 #include "common/clock.h"
 
@@ -24,6 +27,36 @@ int BusyPoll(void* arg, int count) {
   struct timespec ts = {0, 50 * 1000};
   nanosleep(&ts, nullptr);
   return 1;
+}
+
+// The counter's columns, read by NodeCounter and NodeCounterReader alike.
+constexpr char kSelectAll[] = "SELECT event, allotment, taken, returned FROM counter ORDER BY event";
+constexpr char kSelectOne[] = "SELECT allotment, taken, returned FROM counter WHERE event = ?1";
+
+// Reads allotment, taken, returned from `st`'s columns first, first+1, first+2.
+NodeCounter::Row RowAt(sqlite3_stmt* st, int first) {
+  NodeCounter::Row r;
+  r.allotment = sqlite3_column_int64(st, first);
+  r.taken = sqlite3_column_int64(st, first + 1);
+  r.returned = sqlite3_column_int64(st, first + 2);
+  return r;
+}
+
+// Steps `st` (kSelectAll) to its end, appending every row. Returns the last
+// sqlite3_step code: SQLITE_DONE when every row was read.
+int StepAll(sqlite3_stmt* st, std::vector<std::pair<std::string, NodeCounter::Row>>* rows) {
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+    rows->emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)), RowAt(st, 1));
+  return rc;
+}
+
+// The Status of a failed read: "busy" when a lock outlasted the timeout.
+Status ReadFailure(const std::string& path, int rc, const char* what) {
+  int primary = rc & 0xff;
+  if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED)
+    return Status::Unavailable("sqlite " + path + " " + what + ": busy, locked past the busy timeout");
+  return Status::Unavailable("sqlite " + path + " " + what + ": " + sqlite3_errstr(rc));
 }
 
 }  // namespace
@@ -61,7 +94,7 @@ Status NodeCounter::Open(const std::string& path, int busy_ms, int processes) {
       {&take_, "UPDATE counter SET taken = taken + ?2 WHERE event = ?1"},
       {&give_back_, "UPDATE counter SET taken = taken - ?2 WHERE event = ?1 AND taken >= ?2"},
       {&see_returned_, "UPDATE counter SET returned = ?2 WHERE event = ?1 AND returned < ?2"},
-      {&get_, "SELECT allotment, taken, returned FROM counter WHERE event = ?1"},
+      {&get_, kSelectOne},
   };
   for (auto& s : stmts) {
     if (sqlite3_prepare_v3(db_, s.sql, -1, SQLITE_PREPARE_PERSISTENT, s.st, nullptr) != SQLITE_OK)
@@ -187,11 +220,7 @@ Status NodeCounter::SeeReturned(const std::string& event, int64_t returned) {
 Status NodeCounter::Get(const std::string& event, Row* row) {
   sqlite3_bind_text(get_, 1, event.data(), static_cast<int>(event.size()), SQLITE_STATIC);
   int rc = sqlite3_step(get_);
-  if (rc == SQLITE_ROW) {
-    row->allotment = sqlite3_column_int64(get_, 0);
-    row->taken = sqlite3_column_int64(get_, 1);
-    row->returned = sqlite3_column_int64(get_, 2);
-  }
+  if (rc == SQLITE_ROW) *row = RowAt(get_, 0);
   sqlite3_reset(get_);
   if (rc == SQLITE_ROW) return Status::Ok();
   if (rc == SQLITE_DONE) return Status::NotFound("node has no counter for " + event);
@@ -201,16 +230,9 @@ Status NodeCounter::Get(const std::string& event, Row* row) {
 Status NodeCounter::All(std::vector<std::pair<std::string, Row>>* rows) {
   rows->clear();
   sqlite3_stmt* st = nullptr;
-  if (sqlite3_prepare_v2(db_, "SELECT event, allotment, taken, returned FROM counter ORDER BY event", -1, &st, nullptr) != SQLITE_OK)
+  if (sqlite3_prepare_v2(db_, kSelectAll, -1, &st, nullptr) != SQLITE_OK)
     return Status::Unavailable(std::string("sqlite: ") + sqlite3_errmsg(db_));
-  int rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    Row r;
-    r.allotment = sqlite3_column_int64(st, 1);
-    r.taken = sqlite3_column_int64(st, 2);
-    r.returned = sqlite3_column_int64(st, 3);
-    rows->emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)), r);
-  }
+  int rc = StepAll(st, rows);
   sqlite3_finalize(st);
   return rc == SQLITE_DONE ? Status::Ok() : Status::Unavailable(std::string("sqlite: ") + sqlite3_errstr(rc));
 }
@@ -220,6 +242,72 @@ void NodeCounter::TakeStats(uint64_t* busy, uint64_t* retries) {
   *retries = g_sqlite_waits;
   busy_ = 0;
   g_sqlite_waits = 0;
+}
+
+// ---- NodeCounterReader: the read-only view ---------------------------------
+
+NodeCounterReader::~NodeCounterReader() {
+  if (db_) sqlite3_close(db_);
+}
+
+Status NodeCounterReader::Open(const std::string& path, int busy_ms) {
+  path_ = path;
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return Status::NotFound("sqlite " + path + ": no such file");
+    return Status::Unavailable("sqlite " + path + ": " + strerror(errno));
+  }
+  // READONLY without CREATE: SQLite neither creates the file nor writes it.
+  if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
+    Status err = Status::Unavailable("sqlite " + path + ": " + (db_ ? sqlite3_errmsg(db_) : "out of memory"));
+    sqlite3_close(db_);
+    db_ = nullptr;
+    return err;
+  }
+  sqlite3_busy_timeout(db_, busy_ms);
+  return Status::Ok();
+}
+
+Status NodeCounterReader::Prepare(const char* sql, sqlite3_stmt** st) {
+  *st = nullptr;
+  if (!db_) return Status::Unavailable("sqlite " + path_ + ": not open");
+  int rc = sqlite3_prepare_v2(db_, sql, -1, st, nullptr);
+  if (rc == SQLITE_OK) return Status::Ok();
+  if (rc != SQLITE_ERROR) return ReadFailure(path_, rc, "read");
+  // SQLITE_ERROR: most likely no counter table yet. Make sure of it.
+  sqlite3_stmt* has = nullptr;
+  rc = sqlite3_prepare_v2(db_, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'counter'", -1, &has, nullptr);
+  if (rc == SQLITE_OK) rc = sqlite3_step(has);
+  sqlite3_finalize(has);
+  if (rc == SQLITE_DONE) return Status::NotFound("sqlite " + path_ + ": no counter table");
+  if (rc == SQLITE_ROW) return Status::Internal("sqlite " + path_ + ": cannot read the counter table: " + sqlite3_errmsg(db_));
+  return ReadFailure(path_, rc, "read");
+}
+
+Status NodeCounterReader::Get(const std::string& event, NodeCounter::Row* row) {
+  sqlite3_stmt* st = nullptr;
+  Status s = Prepare(kSelectOne, &st);
+  if (!s.ok()) return s;
+  sqlite3_bind_text(st, 1, event.data(), static_cast<int>(event.size()), SQLITE_STATIC);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) *row = RowAt(st, 0);
+  sqlite3_finalize(st);
+  if (rc == SQLITE_ROW) return Status::Ok();
+  if (rc == SQLITE_DONE) return Status::NotFound("node has no counter for " + event);
+  return ReadFailure(path_, rc, "get");
+}
+
+Status NodeCounterReader::All(std::vector<std::pair<std::string, NodeCounter::Row>>* rows) {
+  rows->clear();
+  sqlite3_stmt* st = nullptr;
+  Status s = Prepare(kSelectAll, &st);
+  if (s.code() == Status::Code::kNotFound) return Status::Ok();
+  if (!s.ok()) return s;
+  int rc = StepAll(st, rows);
+  sqlite3_finalize(st);
+  if (rc == SQLITE_DONE) return Status::Ok();
+  rows->clear();
+  return ReadFailure(path_, rc, "read");
 }
 
 }  // namespace seckill

@@ -27,6 +27,16 @@
 // between hosts).
 //
 // One NodeCounter per process (it owns a sqlite3 connection); not thread-safe.
+//
+// NodeCounterReader only looks: it opens the database file read-only
+// (SQLITE_OPEN_READONLY; the file descriptor is O_RDONLY), never creates the
+// file or the table and never writes a row, so anything that reports on a
+// node (the operator status) can read its counts while the node's processes
+// sell. WAL lets it read the last committed counts while a process holds the
+// write lock. As every WAL reader must, SQLite opens the -wal and -shm side
+// files read-write (a reader records its read mark in the WAL index) and
+// creates them, empty, if no process of the node has the file open; the next
+// writer reuses them. Not thread-safe.
 #pragma once
 #include <sqlite3.h>
 
@@ -116,6 +126,35 @@ class NodeCounter {
   int64_t spread_ = 8;  // a block is what the node has left / spread_
   std::unordered_map<std::string, int64_t> leased_;
   uint64_t busy_ = 0;  // since the last TakeStats
+};
+
+// A read-only view of a node's counter file (see the top of this file).
+class NodeCounterReader {
+ public:
+  NodeCounterReader() = default;
+  ~NodeCounterReader();
+  NodeCounterReader(const NodeCounterReader&) = delete;
+  NodeCounterReader& operator=(const NodeCounterReader&) = delete;
+
+  // Opens the node's file at `path` read-only; `busy_ms` bounds how long a
+  // read waits for a lock. NotFound when there is no such file (nothing is
+  // created); Unavailable when it cannot be opened.
+  Status Open(const std::string& path, int busy_ms);
+
+  // Reads the event's row. NotFound when the file has no counter table (no
+  // process has opened it as a NodeCounter yet) or no row for the event;
+  // Unavailable, with "busy" in the message, when the file stayed locked past
+  // the busy timeout, and on I/O errors.
+  Status Get(const std::string& event, NodeCounter::Row* row);
+
+  // Reads every row, ordered by event; none when there is no counter table.
+  Status All(std::vector<std::pair<std::string, NodeCounter::Row>>* rows);
+
+ private:
+  // Prepares `sql`; NotFound when the counter table does not exist.
+  Status Prepare(const char* sql, sqlite3_stmt** st);
+  sqlite3* db_ = nullptr;
+  std::string path_;
 };
 
 // The busy handler's count of waits, for NodeCounter::TakeStats.
