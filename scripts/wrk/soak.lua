@@ -4,8 +4,9 @@
 -- for as long as the soak lasts.
 -- wrk -s soak.lua URL -- EVENT DELAY_MS
 --   DELAY_MS  pause of each connection before each request: sets the rate
---             (about connections × 1000 / (DELAY_MS + latency) requests/s)
--- done() prints "status CODE N" lines.
+--             (about connections × 1000 / (DELAY_MS + latency) requests/s);
+--             a fraction is kept on average (wrk pauses whole milliseconds)
+-- done() prints "status CODE N" lines, the totals and the socket errors.
 package.path = (debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "?.lua;" .. package.path
 local threads = require("threads")  -- setup(), tid, print_statuses()
 
@@ -16,8 +17,11 @@ function init(args)
   prefix = "s" .. tid .. "-" .. os.time() .. "-"
 end
 
+-- Whole milliseconds, one more with the probability of the fraction.
 function delay()
-  return pause
+  local whole = math.floor(pause)
+  if math.random() < pause - whole then return whole + 1 end
+  return whole
 end
 
 function request()
@@ -39,6 +43,7 @@ end
 
 function done(summary, latency, requests)
   threads.print_statuses()
-  io.write(string.format("requests %d\nduration_us %d\nlatency_p99_us %d\n", summary.requests, summary.duration,
-    latency:percentile(99)))
+  local e = summary.errors
+  io.write(string.format("requests %d\nduration_us %d\nlatency_p99_us %d\nsocket_errors %d\n", summary.requests,
+    summary.duration, latency:percentile(99), e.connect + e.read + e.write + e.timeout))
 end
