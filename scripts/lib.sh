@@ -7,6 +7,7 @@
 #   CLUSTER the cluster config (etc/cluster.conf unless $SECKILL_CLUSTER)
 # and defines, among others:
 #   print_help / usage_error REASON   a script's --help (its opening comment) and bad usage (exit 2)
+#   no_args "$@", need_count NAME VALUE [MIN]   the checks of a script's arguments and settings
 #   at_exit FUNCTION                  run FUNCTION when the script exits (also on INT and TERM)
 #   fresh_stack [SERVICES...]         wipe $VAR and start a stack of its own there, stopped at exit
 #   create_event EVENT TICKETS [LIMIT [WINDOW [ARGS...]]]   put an event on sale
