@@ -1,6 +1,7 @@
 # Flash-sale ticketing: the front door.
 #   make            build every binary into build/
 #   make test       unit + integration tests (starts its own servers)
+#   make lint       shellcheck and luac -p on every script (part of make test)
 #   make run        the main job: a full flash sale on the local stack
 #   make bench      benchmarks against ceilings measured in the same run
 #   make install    PREFIX=/usr/local DESTDIR=
@@ -43,7 +44,7 @@ LIBS_FCGI   := -lfcgi -lpthread -lcurl
 BINS := $(BUILD)/seckill-worker $(BUILD)/seckill-hello $(BUILD)/seckill-admin $(BUILD)/unit-tests \
         $(if $(wildcard reconciler/main.cpp),$(BUILD)/seckill-reconciler)
 
-.PHONY: all test test-unit run bench install clean deps stack-up stack-down fuzz fuzz-smoke clean-fuzz
+.PHONY: all test test-unit lint run bench install clean deps stack-up stack-down fuzz fuzz-smoke clean-fuzz
 all: $(BINS)
 
 # The C++ <-> Lua protocol, generated from lua/protocol.json (scripts/protocol-gen.cpp).
@@ -82,6 +83,9 @@ test: deps all
 
 test-unit: $(BUILD)/unit-tests
 	$(BUILD)/unit-tests
+
+lint:
+	tests/integration/lint_test.sh
 
 run: deps all
 	BUILD=$(BUILD) scripts/sale $(if $(TICKETS),--tickets $(TICKETS)) $(if $(REQUESTS),--requests $(REQUESTS)) \

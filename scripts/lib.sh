@@ -1,14 +1,24 @@
-# lib.sh — paths and helpers shared by the scripts. Source it; it sets:
+# shellcheck shell=bash
+# lib.sh — paths and helpers shared by the scripts and the tests. Source it;
+# sourcing has no side effects (it creates nothing). It sets:
 #   ROOT    the checkout;  BUILD  its build dir (build/ unless $BUILD)
-#   VAR     the local stack's state (var/ unless $SECKILL_VAR)
+#   VAR     the local stack's state (var/ unless $SECKILL_VAR; made by scripts/stack)
 #   PORT, ADMIN_PORT, MYSQL_PORT   loopback ports (SECKILL_PORT, …)
 #   CLUSTER the cluster config (etc/cluster.conf unless $SECKILL_CLUSTER)
+# and defines, among others:
+#   print_help / usage_error REASON   a script's --help (its opening comment) and bad usage (exit 2)
+#   no_args "$@", need_count NAME VALUE [MIN]   the checks of a script's arguments and settings
+#   at_exit FUNCTION                  run FUNCTION when the script exits (also on INT and TERM)
+#   fresh_stack [SERVICES...]         wipe $VAR and start a stack of its own there, stopped at exit
+#   create_event EVENT TICKETS [LIMIT [WINDOW [ARGS...]]]   put an event on sale
+#   redis_cli, mysql_root, mysql_as   the clients, with the stack's secrets
+# The variables are used by the scripts that source this file:
+# shellcheck disable=SC2034
+{
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${BUILD:-build}
 case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
-VAR=${SECKILL_VAR:-$ROOT/var}
-mkdir -p "$VAR"
-VAR=$(cd "$VAR" && pwd)
+VAR=$(realpath -ms "${SECKILL_VAR:-$ROOT/var}")
 PORT=${SECKILL_PORT:-8080}
 ADMIN_PORT=${SECKILL_ADMIN_PORT:-8081}
 MYSQL_PORT=${SECKILL_MYSQL_PORT:-3307}
@@ -18,9 +28,44 @@ REDIS_SOCK=$VAR/run/redis.sock
 MYSQL_SOCK=$VAR/run/mysqld.sock
 BASE_URL=http://127.0.0.1:$PORT
 ADMIN_URL=http://127.0.0.1:$ADMIN_PORT
+}
 
 die() { echo "$(basename "$0"): $*" >&2; exit 1; }
 say() { echo "==> $*"; }
+
+# --- Usage ----------------------------------------------------------------------
+# print_help: prints the calling script's opening comment (the lines after the
+# shebang that start with #), which is its usage text.
+print_help() { awk 'NR > 1 && /^#/ {sub(/^# ?/, ""); print; next} NR > 1 {exit}' "$0"; }
+# usage_error REASON: REASON on stderr in one line, and exit 2 (bad usage).
+usage_error() { echo "$(basename "$0"): $* (see --help)" >&2; exit 2; }
+# no_args "$@": for a script that takes no arguments: -h or --help prints the
+# usage and exits 0; any other argument is bad usage.
+no_args() {
+  case ${1:-} in
+    "") ;;
+    -h|--help) print_help; exit 0 ;;
+    *) usage_error "unknown argument '$1'" ;;
+  esac
+}
+# need_count NAME VALUE [MIN]: VALUE must be a whole number, at least MIN (1),
+# or the script stops with bad usage naming NAME.
+need_count() {
+  if [[ ! $2 =~ ^[0-9]{1,15}$ ]] || [ "$2" -lt "${3:-1}" ]; then
+    usage_error "$1 must be a whole number of at least ${3:-1}, not '$2'"
+  fi
+}
+
+# --- Exit hooks -------------------------------------------------------------------
+# at_exit FUNCTION: calls FUNCTION when the script exits, before the functions
+# registered earlier (a load stops before its stack). INT and TERM exit too,
+# so the hooks run when the script is interrupted or killed by a timeout.
+AT_EXIT=()
+at_exit() {
+  AT_EXIT=("$1" "${AT_EXIT[@]}")
+  trap run_at_exit EXIT; trap 'exit 130' INT; trap 'exit 143' TERM
+}
+run_at_exit() { local f; for f in "${AT_EXIT[@]}"; do "$f" || true; done; }
 
 # pid_alive FILE: true when FILE holds the pid of a live process (a zombie,
 # killed but not yet reaped, is not alive).
@@ -66,6 +111,37 @@ mysql_root() { mariadb --no-defaults -S "$MYSQL_SOCK" -u root "$@"; }
 mysql_as() {
   local user=$1; shift
   mariadb --defaults-file="$VAR/secrets/mysql-$user.cnf" seckill "$@"
+}
+
+# --- A stack and its events ----------------------------------------------------------
+# fresh_stack [SERVICES...]: a stack of the script's own, for a benchmark or a
+# soak: stops whatever runs under $VAR, deletes $VAR, starts SERVICES
+# (scripts/stack up; all by default) with their output in $VAR/stack.log, and
+# stops the stack when the script exits (at_exit). Dies with the log's end
+# when the stack does not start. $VAR must be a directory of its own (not the
+# checkout, /, or $HOME).
+fresh_stack() {
+  case $VAR in "$ROOT"|"$ROOT/"|/|"$HOME") die "fresh_stack will not delete $VAR: set SECKILL_VAR to a directory of its own" ;; esac
+  say "fresh stack in $VAR"
+  stack_down
+  rm -rf "$VAR"; mkdir -p "$VAR"
+  at_exit stack_down
+  "$ROOT/scripts/stack" up "$@" > "$VAR/stack.log" 2>&1 || { tail -n 20 "$VAR/stack.log" >&2; die "the stack did not start: $VAR/stack.log"; }
+}
+# stack_down: stops the stack of $VAR, quietly (nothing running is fine).
+stack_down() { "$ROOT/scripts/stack" down > /dev/null 2>&1 || true; }
+
+# create_event EVENT TICKETS [LIMIT [WINDOW [ARGS...]]]: puts EVENT on sale on
+# the stack of $VAR (its Redis, this host's node counters) with TICKETS tickets,
+# at most LIMIT a user (1), a payment window of WINDOW seconds (600), and any
+# further seckill-admin create-event ARGS (--price CENTS). Prints nothing on
+# success; returns seckill-admin's status.
+create_event() {
+  local event=$1 tickets=$2 limit=${3:-1} window=${4:-600}
+  shift $(( $# < 4 ? $# : 4 ))
+  "$BUILD/seckill-admin" create-event --event "$event" --tickets "$tickets" --limit "$limit" --window "$window" \
+    --redis "unix:$REDIS_SOCK" --redis-password-file "$VAR/secrets/redis.pass" \
+    --cluster "$CLUSTER" --sqlite-dir "$VAR/nodes" "$@" > /dev/null
 }
 
 # race PARALLEL OUTDIR < SPEC: SPEC lines are "METHOD PATH DATA"; sends them

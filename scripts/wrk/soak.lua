@@ -2,22 +2,43 @@
 -- cancelled right after, so the stock never runs out and every path that
 -- writes (reserve, cancel, the reconciler, expiry of finished orders) runs
 -- for as long as the soak lasts.
--- wrk -s soak.lua URL -- EVENT DELAY_MS
---   DELAY_MS  pause of each connection before each request: sets the rate
---             (about connections × 1000 / (DELAY_MS + latency) requests/s)
--- done() prints "status CODE N" lines.
+-- wrk -s soak.lua URL -- EVENT RATE THREADS
+--   RATE      requests a second, all threads together (0: as fast as the
+--             connections go); each thread sends its share on a schedule, a
+--             request every THREADS / RATE s, so a slower answer shortens
+--             the next pause instead of lowering the rate (until no
+--             connection is free: then the rate is what they can do)
+--   THREADS   wrk's -t
+-- done() prints "status CODE N" lines, the totals and the socket errors.
 package.path = (debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "?.lua;" .. package.path
 local threads = require("threads")  -- setup(), tid, print_statuses()
+local ffi = require("ffi")  -- wrk runs LuaJIT: a monotonic clock in ms
+ffi.cdef [[
+typedef struct { long tv_sec; long tv_nsec; } soak_timespec;
+int clock_gettime(int clock_id, soak_timespec *tp);
+]]
+local CLOCK_MONOTONIC, ts = 1, ffi.new("soak_timespec")
+local function now_ms()
+  ffi.C.clock_gettime(CLOCK_MONOTONIC, ts)
+  return tonumber(ts.tv_sec) * 1000 + tonumber(ts.tv_nsec) / 1e6
+end
 
 function init(args)
-  event, pause = args[1], tonumber(args[2] or "0")
+  event = args[1]
+  local rate, nthreads = tonumber(args[2] or "0"), tonumber(args[3] or "1")
+  interval = rate > 0 and 1000 * nthreads / rate or 0  -- ms between this thread's requests
   headers = { ["Content-Type"] = "application/x-www-form-urlencoded" }
   n, counts, pending = 0, {}, {}
   prefix = "s" .. tid .. "-" .. os.time() .. "-"
 end
 
+-- The pause before a request: until the thread's next free slot. A slot
+-- missed because every connection was busy is not made up later.
 function delay()
-  return pause
+  if interval == 0 then return 0 end
+  local now = now_ms()
+  next_at = math.max((next_at or now) + interval, now)
+  return next_at - now
 end
 
 function request()
@@ -39,6 +60,7 @@ end
 
 function done(summary, latency, requests)
   threads.print_statuses()
-  io.write(string.format("requests %d\nduration_us %d\nlatency_p99_us %d\n", summary.requests, summary.duration,
-    latency:percentile(99)))
+  local e = summary.errors
+  io.write(string.format("requests %d\nduration_us %d\nlatency_p99_us %d\nsocket_errors %d\n", summary.requests,
+    summary.duration, latency:percentile(99), e.connect + e.read + e.write + e.timeout))
 end
