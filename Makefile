@@ -72,7 +72,7 @@ $(BUILD)/seckill-admin: $(call obj,admin/main.cpp) $(ADMIN_OBJ) $(COUNTER_OBJ) $
 	$(CXX) $(LDFLAGS) -o $@ $^ $(LIBS_FCGI) $(LIBS_REDIS) $(LIBS_SQLITE) $(LIBS_MYSQL)
 $(BUILD)/seckill-reconciler: $(call obj,reconciler/main.cpp) $(RECON_OBJ) $(COMMON_OBJ)
 	$(CXX) $(LDFLAGS) -o $@ $^ $(LIBS_REDIS) $(LIBS_MYSQL)
-$(BUILD)/unit-tests: $(call obj,$(UNIT_SRC)) $(FCGI_OBJ) $(RECON_OBJ) $(COUNTER_OBJ) $(COMMON_OBJ)
+$(BUILD)/unit-tests: $(call obj,$(UNIT_SRC)) $(FCGI_OBJ) $(RECON_OBJ) $(ADMIN_OBJ) $(COUNTER_OBJ) $(COMMON_OBJ)
 	$(CXX) $(LDFLAGS) -o $@ $^ $(LIBS_FCGI) $(LIBS_REDIS) $(LIBS_SQLITE) $(LIBS_MYSQL)
 
 deps:

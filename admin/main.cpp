@@ -8,6 +8,7 @@
 
 #include <cxxopts.hpp>
 
+#include "admin/bench_fill.h"
 #include "admin/event_admin.h"
 #include "common/cluster_config.h"
 #include "common/redis_client.h"
@@ -21,6 +22,7 @@ const char kUsage[] =
     "\n"
     "commands:\n"
     "  create-event   put an event on sale (Redis + this host's node counters)\n"
+    "  fill           make many reservations of an event directly in Redis (benchmarks)\n"
     "  nodes          print the cluster config's nodes: NAME WEIGHT PROCESSES\n"
     "  sale-setting   print one [sale] setting of the cluster config (KEY)\n"
     "\n"
@@ -29,6 +31,22 @@ const char kUsage[] =
 int Fail(const std::string& why) {
   fprintf(stderr, "seckill-admin: %s\n", why.c_str());
   return 1;
+}
+
+// Reads --redis and --redis-password-file into *addr. Returns false (after
+// printing why) when the password file cannot be read or the address is bad.
+bool ReadRedisOptions(const cxxopts::ParseResult& a, RedisAddress* addr) {
+  std::string pwfile = a["redis-password-file"].as<std::string>();
+  if (!pwfile.empty()) {
+    std::ifstream in(pwfile);
+    if (!std::getline(in, addr->password)) {
+      Fail("cannot read " + pwfile);
+      return false;
+    }
+  }
+  Status st = RedisAddress::Parse(a["redis"].as<std::string>(), addr);
+  if (!st.ok()) Fail(st.message());
+  return st.ok();
 }
 
 int CreateEventCommand(int argc, char** argv) {
@@ -64,13 +82,7 @@ int CreateEventCommand(int argc, char** argv) {
     spec.price_cents = a["price"].as<int64_t>();
     cluster_path = a["cluster"].as<std::string>();
     sqlite_dir = a["sqlite-dir"].as<std::string>();
-    std::string pwfile = a["redis-password-file"].as<std::string>();
-    if (!pwfile.empty()) {
-      std::ifstream in(pwfile);
-      if (!std::getline(in, addr.password)) return Fail("cannot read " + pwfile);
-    }
-    Status st = RedisAddress::Parse(a["redis"].as<std::string>(), &addr);
-    if (!st.ok()) return Fail(st.message());
+    if (!ReadRedisOptions(a, &addr)) return 1;
   } catch (const std::exception& e) {
     fprintf(stderr, "seckill-admin create-event: %s\n", e.what());
     return 2;
@@ -92,6 +104,48 @@ int CreateEventCommand(int argc, char** argv) {
   for (const auto& n : cluster.nodes)
     printf("  node %-8s weight %d  allotment %lld\n", n.name.c_str(), n.weight,
            static_cast<long long>(cluster.Allotment(n.name, spec.tickets)));
+  return 0;
+}
+
+int FillCommand(int argc, char** argv) {
+  cxxopts::Options opts("seckill-admin fill",
+                        "Make COUNT reservations of an existing event directly in Redis, through reserve.lua, as fast "
+                        "as Redis takes them (users f1.., nodes n1-n4 in turn): the benchmark's way to give an event "
+                        "a history. Not for a live sale.");
+  opts.add_options()
+      ("event", "event id", cxxopts::value<std::string>())
+      ("count", "reservations to make", cxxopts::value<int64_t>())
+      ("redis", "Redis address: unix:/path or host:port", cxxopts::value<std::string>()->default_value("127.0.0.1:6379"))
+      ("redis-password-file", "file holding the Redis password", cxxopts::value<std::string>()->default_value(""))
+      ("h,help", "show this help");
+  std::string event;
+  int64_t count = 0;
+  RedisAddress addr;
+  try {
+    auto a = opts.parse(argc, argv);
+    if (a.count("help")) {
+      printf("%s\n", opts.help().c_str());
+      return 0;
+    }
+    if (!a.count("event") || !a.count("count")) {
+      fprintf(stderr, "seckill-admin fill: --event and --count are required\n");
+      return 2;
+    }
+    event = a["event"].as<std::string>();
+    count = a["count"].as<int64_t>();
+    if (!ReadRedisOptions(a, &addr)) return 1;
+  } catch (const std::exception& e) {
+    fprintf(stderr, "seckill-admin fill: %s\n", e.what());
+    return 2;
+  }
+  if (count <= 0) {
+    fprintf(stderr, "seckill-admin fill: --count must be positive\n");
+    return 2;
+  }
+  RedisClient redis(addr, 30000);
+  Status st = FillReservations(&redis, event, count);
+  if (!st.ok()) return Fail(st.message());
+  printf("event %s: %lld reservations made\n", event.c_str(), static_cast<long long>(count));
   return 0;
 }
 
@@ -141,6 +195,7 @@ int main(int argc, char** argv) {
   }
   std::string cmd = argv[1];
   if (cmd == "create-event") return CreateEventCommand(argc - 1, argv + 1);
+  if (cmd == "fill") return FillCommand(argc - 1, argv + 1);
   if (cmd == "nodes" || cmd == "sale-setting") return ClusterCommand(cmd, argc - 1, argv + 1);
   fprintf(stderr, "seckill-admin: unknown command '%s'\n%s", cmd.c_str(), kUsage);
   return 2;

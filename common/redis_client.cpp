@@ -247,4 +247,23 @@ Reply RedisClient::Eval(ScriptCall call, Status* status) {
   return nullptr;  // unreachable
 }
 
+std::vector<Reply> RedisClient::EvalPipeline(std::vector<ScriptCall> calls, Status* status) {
+  std::vector<std::vector<std::string>> commands;
+  commands.reserve(calls.size());
+  for (ScriptCall& call : calls) {
+    if (call.script >= shas_.size() || shas_[call.script].empty()) {
+      std::string sha;
+      *status = LoadScript(call.script, &sha);
+      if (!status->ok()) return {};
+    }
+    call.argv[1] = shas_[call.script];
+    commands.push_back(std::move(call.argv));
+  }
+  *status = EnsureConnected();  // run_id_ is then the server's that Pipeline writes to
+  if (!status->ok()) return {};
+  for (size_t i = 0; i < calls.size(); i++)
+    if (calls[i].run_id_at > 0) commands[i][calls[i].run_id_at] = run_id_;
+  return Pipeline(commands, status);
+}
+
 }  // namespace seckill

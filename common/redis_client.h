@@ -62,6 +62,12 @@ class RedisClient {
   // A ServerRunId argument is filled in at each send with run_id().
   Reply Eval(ScriptCall call, Status* status);
 
+  // Sends every call of `calls` in one write (Pipeline), each script loaded
+  // first if this server has not seen it, and reads their replies in order.
+  // As Pipeline: nothing is retried; a NOSCRIPT (the cache flushed between
+  // the load and the send) comes back as that call's error reply.
+  std::vector<Reply> EvalPipeline(std::vector<ScriptCall> calls, Status* status);
+
   // Counts round trips to Redis since start (for the benchmarks and metrics).
   uint64_t round_trips() const { return round_trips_; }
   // Calls that failed with Unavailable (unreachable, broken connection).
