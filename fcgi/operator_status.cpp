@@ -45,9 +45,9 @@ bool ReadNginxStatus(const std::string& url, int64_t* requests, int64_t* active)
 
 Response OperatorStatus(const StatusSources& src, const std::string& event) {
   if (!IsValidId(event)) return ErrorResponse(400, "bad_request", "event id must be 1-64 characters of [A-Za-z0-9_.-]");
-  std::vector<std::string> argv = {"HMGET", EventKeys(event).meta, "total", "sold", "paid", "expired", "cancelled",
-                                   "reconciled_at", "lag_ms"};
-  for (const auto& n : src.cluster->nodes) argv.push_back("returned:" + n.name);
+  std::vector<std::string> argv = {"HMGET", EventKeys(event).meta, field::kTotal, field::kSold, field::kPaid,
+                                   field::kExpired, field::kCancelled, field::kReconciledAt, field::kLagMs};
+  for (const auto& n : src.cluster->nodes) argv.push_back(field::Returned(n.name));
   Status st;
   Reply r = src.redis->Command(argv, &st);
   if (!st.ok()) return ErrorResponse(503, "unavailable", "redis unreachable");
