@@ -357,6 +357,19 @@ TEST_CASE("[redis] pay and cancel refuse: wrong owner, wrong state, not verified
     CHECK(sale.Pay("nope").code == lua::PayReply::Code::kNotFound);
     CHECK(sale.Cancel("nope").code == lua::CancelReply::Code::kNotFound);
   }
+  SUBCASE("no such event: not found; an order of an event being rebuilt: not verified") {
+    EventKeys other("gone");
+    lua::PayReply pay;
+    lua::CancelReply cancel;
+    REQUIRE(lua::Pay(sale.redis.get(), other, {.order_id = "x", .user = "u1", .run_id = ServerRunId::kOfConnection}, &pay).ok());
+    REQUIRE(lua::Cancel(sale.redis.get(), other, {.order_id = "x", .user = "u1", .run_id = ServerRunId::kOfConnection}, &cancel).ok());
+    CHECK(pay.code == lua::PayReply::Code::kNotFound);
+    CHECK(cancel.code == lua::CancelReply::Code::kNotFound);
+    sale.Cmd({"DEL", sale.keys.meta});  // the rebuild's first step: the order hash is still there
+    CHECK(sale.Pay("o1").code == lua::PayReply::Code::kNotVerified);
+    CHECK(sale.Cancel("o1").code == lua::CancelReply::Code::kNotVerified);
+    CHECK(sale.StatusOf("o1") == "reserved");
+  }
   SUBCASE("paid: paying again is paid, cancelling is refused") {
     REQUIRE(sale.Pay("o1").code == lua::PayReply::Code::kPaid);
     CHECK(sale.Pay("o1").code == lua::PayReply::Code::kPaid);
