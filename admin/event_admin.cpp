@@ -10,7 +10,7 @@
 namespace seckill {
 
 Status ValidateEventSpec(const EventSpec& s) {
-  if (!IsValidId(s.id)) return Status::Invalid("event id must be 1-64 characters of [A-Za-z0-9_.-]");
+  if (!IsValidId(s.id)) return Status::Invalid(std::string("event id must be ") + kIdRule);
   if (s.tickets <= 0 || s.tickets > 1000000000) return Status::Invalid("tickets must be between 1 and 1e9");
   if (s.limit <= 0 || s.limit > 1000) return Status::Invalid("limit must be between 1 and 1000");
   if (s.window_s <= 0 || s.window_s > 86400 * 7) return Status::Invalid("window must be between 1 s and 7 days");

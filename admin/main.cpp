@@ -11,6 +11,7 @@
 #include "admin/bench_fill.h"
 #include "admin/event_admin.h"
 #include "common/cluster_config.h"
+#include "common/ids.h"
 #include "common/redis_client.h"
 
 using namespace seckill;
@@ -52,7 +53,7 @@ bool ReadRedisOptions(const cxxopts::ParseResult& a, RedisAddress* addr) {
 int CreateEventCommand(int argc, char** argv) {
   cxxopts::Options opts("seckill-admin create-event", "Put an event on sale: its stock in Redis, its allotments in the node counters.");
   opts.add_options()
-      ("event", "event id (1-64 of [A-Za-z0-9_.-])", cxxopts::value<std::string>())
+      ("event", std::string("event id (") + kIdRule + ")", cxxopts::value<std::string>())
       ("tickets", "tickets on sale", cxxopts::value<int64_t>())
       ("limit", "tickets one user may hold", cxxopts::value<int64_t>()->default_value("1"))
       ("window", "payment window in seconds", cxxopts::value<int64_t>()->default_value("900"))

@@ -9,7 +9,7 @@
 namespace seckill {
 
 bool IsValidId(std::string_view id) {
-  if (id.empty() || id.size() > kMaxIdLength) return false;
+  if (id.empty() || id.size() > kMaxIdLength || id[0] == '.') return false;
   for (unsigned char c : id) {
     bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
               c == '_' || c == '.' || c == '-';

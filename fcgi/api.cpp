@@ -30,7 +30,7 @@ bool ReadUserId(const HttpRequest& req, std::string* user, Response* error) {
     return false;
   }
   if (!IsValidId(*u)) {
-    *error = ErrorResponse(400, "bad_request", "user_id must be 1-64 characters of [A-Za-z0-9_.-]");
+    *error = ErrorResponse(400, "bad_request", std::string("user_id must be ") + kIdRule);
     return false;
   }
   *user = *u;
@@ -63,7 +63,7 @@ Response Api::Handle(const Route& route, const HttpRequest& req) {
 }
 
 Response Api::Reserve(const std::string& event, const HttpRequest& req) {
-  if (!IsValidId(event)) return ErrorResponse(400, "bad_request", "event id must be 1-64 characters of [A-Za-z0-9_.-]");
+  if (!IsValidId(event)) return ErrorResponse(400, "bad_request", std::string("event id must be ") + kIdRule);
   std::string user;
   Response error;
   if (!ReadUserId(req, &user, &error)) return error;
@@ -118,7 +118,7 @@ Response Api::BuyTicket(const HttpRequest& req) {
 }
 
 Response Api::EventStatus(const std::string& event) {
-  if (!IsValidId(event)) return ErrorResponse(400, "bad_request", "event id must be 1-64 characters of [A-Za-z0-9_.-]");
+  if (!IsValidId(event)) return ErrorResponse(400, "bad_request", std::string("event id must be ") + kIdRule);
   Orders::EventView v;
   std::string detail;
   switch (orders_->GetEvent(event, &v, &detail)) {

@@ -44,7 +44,7 @@ bool ReadNginxStatus(const std::string& url, int64_t* requests, int64_t* active)
 }  // namespace
 
 Response OperatorStatus(const StatusSources& src, const std::string& event) {
-  if (!IsValidId(event)) return ErrorResponse(400, "bad_request", "event id must be 1-64 characters of [A-Za-z0-9_.-]");
+  if (!IsValidId(event)) return ErrorResponse(400, "bad_request", std::string("event id must be ") + kIdRule);
   std::vector<std::string> argv = {"HMGET", EventKeys(event).meta, field::kTotal, field::kSold, field::kPaid,
                                    field::kExpired, field::kCancelled, field::kReconciledAt, field::kLagMs};
   for (const auto& n : src.cluster->nodes) argv.push_back(field::Returned(n.name));

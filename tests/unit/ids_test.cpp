@@ -7,7 +7,7 @@
 
 using namespace seckill;
 
-TEST_CASE("valid ids are 1-64 characters of [A-Za-z0-9_.-]") {
+TEST_CASE("valid ids are 1-64 characters of [A-Za-z0-9_.-], not starting with a dot") {
   CHECK(IsValidId("a"));
   CHECK(IsValidId("user_42.x-Y"));
   CHECK(IsValidId(std::string(64, 'z')));
@@ -18,6 +18,10 @@ TEST_CASE("valid ids are 1-64 characters of [A-Za-z0-9_.-]") {
   CHECK_FALSE(IsValidId("{tag}"));
   CHECK_FALSE(IsValidId(std::string("a\0b", 3)));
   CHECK_FALSE(IsValidId("é"));
+  CHECK_FALSE(IsValidId("."));    // an event id names a file (the sold-out flag)
+  CHECK_FALSE(IsValidId(".."));
+  CHECK_FALSE(IsValidId(".hidden"));
+  CHECK(IsValidId("a.b."));
 }
 
 TEST_CASE("order ids carry their event and 128 random bits") {
