@@ -1,5 +1,7 @@
 #include "reconciler/event_stream.h"
 
+#include "lua_protocol.h"
+
 namespace seckill {
 namespace {
 
@@ -38,7 +40,17 @@ Status EventStream::Read(size_t count, std::vector<OrderChange>* changes, std::v
     }
     for (size_t i = 0; i < n; i++) {
       OrderChange c;
-      if (ParseStreamEntry(entries->element[i], &c).ok()) {
+      const redisReply* e = entries->element[i];
+      if (e->type == REDIS_REPLY_ARRAY && e->elements == 2 && e->element[0]->type == REDIS_REPLY_STRING &&
+          e->element[1]->type != REDIS_REPLY_ARRAY) {
+        // Pending (delivered to a run that never acknowledged it) but its
+        // content is gone: trimmed before its commit. Its change may be
+        // missing from MySQL: stop, never acknowledge it silently.
+        return Status::Internal("stream " + keys_.log + ": entry " + std::string(e->element[0]->str, e->element[0]->len) +
+                                " is pending but was trimmed away: its change may be missing from MySQL "
+                                "(docs/operations.md, a pending entry lost)");
+      }
+      if (ParseStreamEntry(e, &c).ok()) {
         changes->push_back(std::move(c));
       } else if (entries->element[i]->type == REDIS_REPLY_ARRAY && entries->element[i]->elements >= 1 &&
                  entries->element[i]->element[0]->type == REDIS_REPLY_STRING) {
@@ -97,12 +109,8 @@ Status EventStream::LastDelivered(std::string* id) {
 }
 
 Status EventStream::Trim() {
-  std::string minid;
-  Status st = OldestPending(&minid);
-  if (st.ok() && minid.empty()) st = LastDelivered(&minid);
-  if (!st.ok() || minid.empty() || minid == "0-0") return st;
-  redis_->Command({"XTRIM", keys_.log, "MINID", minid}, &st);
-  return st;
+  lua::TrimStreamReply reply;
+  return lua::TrimStream(redis_, keys_, {.group_name = kReconcilerGroup}, &reply);
 }
 
 Status EventStream::Lag(int64_t now_ms, int64_t* lag_ms) {

@@ -28,15 +28,18 @@ class EventStream {
       : redis_(redis), reader_(reader ? reader : redis), keys_(event) {}
 
   // Reads up to `count` entries: pending ones first, then new ones. Entries
-  // that cannot be parsed (trimmed, malformed) are put in *skipped to be
-  // acknowledged. Returns Ok with nothing when the stream is drained.
+  // that cannot be parsed (malformed) are put in *skipped to be
+  // acknowledged. A pending entry whose content was trimmed away is Internal:
+  // its change may be missing from MySQL, and it is never acknowledged
+  // silently. Returns Ok with nothing when the stream is drained.
   Status Read(size_t count, std::vector<OrderChange>* changes, std::vector<std::string>* skipped);
 
   // Acknowledges `ids` (after their MySQL commit).
   Status Ack(const std::vector<std::string>& ids);
 
   // Deletes acknowledged entries: everything below the oldest pending one
-  // (or below the last delivered one when none is pending).
+  // (or below the last delivered one when none is pending), in one atomic
+  // step (lua/trim_stream.lua): another run's unacknowledged entries stay.
   Status Trim();
 
   // Age in ms of the oldest entry not yet acknowledged (0 when none).

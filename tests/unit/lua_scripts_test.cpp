@@ -491,3 +491,35 @@ TEST_CASE("[redis] rebuild_event opens the event with MySQL's counts") {
   CHECK(h.count(field::kCancelled) == 0);
   CHECK(h[field::kPaid] == "2");
 }
+
+TEST_CASE("[redis] trim_stream keeps every entry a reconciler read but did not acknowledge") {
+  Sale sale;
+  for (int i = 1; i <= 4; i++)
+    REQUIRE(sale.Reserve("u" + std::to_string(i), "o" + std::to_string(i)).code == lua::ReserveReply::Code::kReserved);
+  Status st;
+  // A reconciler reads three entries (pending), acknowledges the first one.
+  Reply read = sale.redis->Command({"XREADGROUP", "GROUP", kReconcilerGroup, "c", "COUNT", "3", "STREAMS",
+                                    sale.keys.log, ">"}, &st);
+  REQUIRE(st.ok());
+  const redisReply* entries = read->element[0]->element[1];
+  REQUIRE(entries->elements == 3);
+  std::string first = entries->element[0]->element[0]->str, second = entries->element[1]->element[0]->str;
+  sale.Cmd({"XACK", sale.keys.log, kReconcilerGroup, first});
+  lua::TrimStreamReply r;
+  REQUIRE(lua::TrimStream(sale.redis.get(), sale.keys, {.group_name = kReconcilerGroup}, &r).ok());
+  CHECK(r.entries == 1);                  // only the acknowledged one
+  CHECK(sale.Entries() == 3);             // the two pending and the undelivered fourth stay
+  Reply oldest = sale.redis->Command({"XRANGE", sale.keys.log, "-", "+", "COUNT", "1"}, &st);
+  CHECK(std::string(oldest->element[0]->element[0]->str) == second);
+  // Everything acknowledged: all below the last delivered entry goes.
+  Reply rest = sale.redis->Command({"XREADGROUP", "GROUP", kReconcilerGroup, "c", "COUNT", "9", "STREAMS", sale.keys.log, ">"}, &st);
+  REQUIRE(st.ok());
+  Reply pend = sale.redis->Command({"XPENDING", sale.keys.log, kReconcilerGroup, "-", "+", "10"}, &st);
+  for (size_t i = 0; i < pend->elements; i++) sale.Cmd({"XACK", sale.keys.log, kReconcilerGroup, pend->element[i]->element[0]->str});
+  REQUIRE(lua::TrimStream(sale.redis.get(), sale.keys, {.group_name = kReconcilerGroup}, &r).ok());
+  CHECK(r.entries == 2);
+  CHECK(sale.Entries() == 1);  // the last delivered entry itself is kept
+  // No stream at all: nothing to trim.
+  REQUIRE(lua::TrimStream(sale.redis.get(), EventKeys("none"), {.group_name = kReconcilerGroup}, &r).ok());
+  CHECK(r.entries == 0);
+}
