@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -13,6 +14,17 @@
 #include "common/keys.h"
 
 namespace seckill {
+
+namespace {
+
+// Whether an HMGET total, sold reply says the event has stock; *exists false
+// for an unknown event.
+bool HasStock(const redisReply* r, bool* exists) {
+  *exists = r->type == REDIS_REPLY_ARRAY && r->elements == 2 && r->element[0]->type == REDIS_REPLY_STRING;
+  return *exists && r->element[1]->type == REDIS_REPLY_STRING && atoll(r->element[1]->str) < atoll(r->element[0]->str);
+}
+
+}  // namespace
 
 void SoldOutFlags::Raise(const std::string& event) const {
   int fd = open(Path(event).c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
@@ -26,26 +38,32 @@ Status ReadHasStock(RedisClient* redis, const std::string& event, bool* has_stoc
   Reply r = redis->Command({"HMGET", EventKeys(event).meta, field::kTotal, field::kSold}, &st);
   if (!st.ok()) return st;
   if (r->type != REDIS_REPLY_ARRAY || r->elements != 2) return Status::Internal("HMGET: unexpected reply");
-  *exists = r->element[0]->type == REDIS_REPLY_STRING;
-  *has_stock = *exists && r->element[1]->type == REDIS_REPLY_STRING &&
-               atoll(r->element[1]->str) < atoll(r->element[0]->str);
+  *has_stock = HasStock(r.get(), exists);
   return Status::Ok();
 }
+
 
 int SoldOutFlags::Sweep(RedisClient* redis) const {
   DIR* d = opendir(dir_.c_str());
   if (!d) return 0;
   std::vector<std::string> events;
   while (struct dirent* e = readdir(d)) {
-    if (IsValidId(e->d_name) && e->d_name[0] != '.') events.emplace_back(e->d_name);
+    if (IsValidId(e->d_name)) events.emplace_back(e->d_name);  // never a dotfile: ids do not start with a dot
   }
   closedir(d);
+  if (events.empty()) return 0;
+  // One pipelined round trip for every flagged event of the host.
+  std::vector<std::vector<std::string>> ask;
+  ask.reserve(events.size());
+  for (const auto& ev : events) ask.push_back({"HMGET", EventKeys(ev).meta, field::kTotal, field::kSold});
+  Status st;
+  std::vector<Reply> replies = redis->Pipeline(ask, &st);
+  if (!st.ok() || replies.size() != events.size()) return 0;  // Redis down: keep the flags
   int lowered = 0;
-  for (const auto& ev : events) {
-    bool has_stock = false, exists = true;
-    if (!ReadHasStock(redis, ev, &has_stock, &exists).ok()) break;  // Redis down: keep flags
-    if (has_stock || !exists) {
-      Lower(ev);
+  for (size_t i = 0; i < events.size(); i++) {
+    bool exists = true;
+    if (HasStock(replies[i].get(), &exists) || !exists) {  // stock back, or the event is gone: forget it
+      Lower(events[i]);
       lowered++;
     }
   }
@@ -55,9 +73,15 @@ int SoldOutFlags::Sweep(RedisClient* redis) const {
 void SoldOutFlags::StartWatcher(const RedisAddress& address, int interval_ms) const {
   SoldOutFlags copy = *this;
   std::thread([copy, address, interval_ms] {
+    // One watcher per host: the process holding the lock file sweeps; the
+    // others try again each tick and take over when it dies (the kernel
+    // drops a dead process's flock).
+    int lock = open((copy.dir_ + "/" + kWatcherLock).c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    bool holder = false;
     RedisClient redis(address, 1000);
     for (;;) {
-      copy.Sweep(&redis);
+      if (!holder && lock >= 0) holder = flock(lock, LOCK_EX | LOCK_NB) == 0;
+      if (holder) copy.Sweep(&redis);
       std::this_thread::sleep_for(std::chrono::milliseconds(interval_ms));
     }
   }).detach();

@@ -8,8 +8,10 @@
 //      stock again and lowers the flag if tickets came back meanwhile;
 //   2. whoever releases tickets raises the stock in Redis first (Lua), and the
 //      flag is lowered after: on the worker's own host at once, and on every
-//      host by the watcher thread (StartWatcher), which reads the stock of each
-//      flagged event every interval and lowers the flags of events with stock.
+//      host by the watcher (StartWatcher): one process per host at a time
+//      (the one holding the lock file .watcher) reads the stock of every
+//      flagged event in one pipelined round trip each interval, and lowers
+//      the flags of events with stock again, or that no longer exist.
 // The directory is per host (var/run/soldout); nothing is shared between hosts.
 // Functions are safe to call from any process or thread.
 #pragma once
@@ -28,14 +30,19 @@ class SoldOutFlags {
   const std::string& dir() const { return dir_; }
 
   // Lowers the flag of every flagged event that has stock again (or no longer
-  // exists) according to `redis`. Returns the number of flags lowered.
+  // exists) according to `redis`, asking for all of them in one pipelined
+  // round trip. Returns the number of flags lowered (0 when Redis is down:
+  // the flags stay).
   int Sweep(RedisClient* redis) const;
 
-  // Starts a detached thread that calls Sweep every `interval_ms`, with its
-  // own Redis connection to `address`.
+  // Starts a detached thread that, while this process holds the host's
+  // watcher lock (dir/.watcher, taken without waiting each interval, so
+  // another process takes over when the holder dies), calls Sweep every
+  // `interval_ms`, with its own Redis connection to `address`.
   void StartWatcher(const RedisAddress& address, int interval_ms) const;
 
  private:
+  static constexpr const char* kWatcherLock = ".watcher";  // a dotfile: never an event id (ids.h)
   std::string Path(const std::string& event) const { return dir_ + "/" + event; }
   std::string dir_;
 };
