@@ -131,11 +131,14 @@ sql::PreparedStatement* OrderStore::UpsertStatement(bool reservations, size_t ro
     q = "INSERT INTO orders (order_id, event_id, user_id, node, status, reserved_at, expires_at, "
         "paid_at, expired_at, cancelled_at) VALUES ";
     for (size_t i = 0; i < rows; i++) q += i ? ",(?,?,?,?,?,?,?,?,?,?)" : "(?,?,?,?,?,?,?,?,?,?)";
+    // A final status is never overwritten by another (common/order_status.h:
+    // final states are final): only a reserved row moves, with its time.
+    // MySQL assigns left to right, so `status` is tested before it changes.
     q += " ON DUPLICATE KEY UPDATE"
-         " status = IF(VALUES(status) = 'reserved', status, VALUES(status)),"
-         " paid_at = COALESCE(paid_at, VALUES(paid_at)),"
-         " expired_at = COALESCE(expired_at, VALUES(expired_at)),"
-         " cancelled_at = COALESCE(cancelled_at, VALUES(cancelled_at))";
+         " paid_at = IF(status = 'reserved', VALUES(paid_at), paid_at),"
+         " expired_at = IF(status = 'reserved', VALUES(expired_at), expired_at),"
+         " cancelled_at = IF(status = 'reserved', VALUES(cancelled_at), cancelled_at),"
+         " status = IF(status = 'reserved', VALUES(status), status)";
   }
   if (upserts_.size() >= 8) upserts_.clear();  // odd sizes of last batches: keep the cache small
   auto& slot = upserts_[key];

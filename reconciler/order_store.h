@@ -5,8 +5,8 @@
 //
 // Writes are idempotent upserts, so replaying a batch changes nothing:
 //   INSERT … ON DUPLICATE KEY UPDATE keeps an existing row's reservation
-//   fields, takes a final status over "reserved", and never overwrites a
-//   paid/expired/cancelled time once set.
+//   fields and takes a final status (with its time) over "reserved" only: a
+//   row already paid, expired or cancelled never changes again.
 // A lost connection is reopened and every prepared statement prepared again
 // (OPT_RECONNECT would silently open a new session and break them); a
 // deadlock or lock wait timeout retries the whole transaction.

@@ -1,5 +1,6 @@
 #include "reconciler/reconciler.h"
 
+#include <algorithm>
 #include <future>
 #include <vector>
 
@@ -190,7 +191,13 @@ Status Reconciler::RunOnce(RunStats* stats) {
         note(ReleaseExpired(redis_, EventKeys(ids[i]), options_.release_batch, kNoLimit, &stats->released));
   }
   for (size_t i = 0; i < ids.size(); i++) {
-    st = ReconcileEvent(ids[i], deadline, verify[i], stats);
+    // Each event may use its share of what is left of the budget (at least
+    // kMinSliceMs of it), so a busy event cannot starve the ones after it
+    // within a pass; what a drained event leaves goes to the next ones.
+    const int64_t now = MonoMillis();
+    const int64_t left = std::max<int64_t>(0, deadline - now);
+    const int64_t slice = std::min(left, std::max<int64_t>(kMinSliceMs, left / static_cast<int64_t>(ids.size() - i)));
+    st = ReconcileEvent(ids[i], now + slice, verify[i], stats);
     note(st);
     if (st.code() == Status::Code::kUnavailable) break;  // a server is down: the next run retries
   }

@@ -27,7 +27,8 @@ namespace seckill {
 struct ReconcileOptions {
   size_t batch = 1000;         // stream entries per MySQL transaction
   size_t release_batch = 64;   // orders per expire.lua call: a call blocks Redis, keep it short
-  int64_t budget_ms = 50000;   // stop starting new batches after this long
+  int64_t budget_ms = 50000;   // stop starting new batches after this long; each event
+                               // gets a fair share of it (RunOnce)
   bool trim = true;            // XTRIM acknowledged entries
   bool release = true;         // release expired reservations
   int64_t final_ttl_s = 86400; // keep finished orders' hashes this long after they reach MySQL (0: forever)
@@ -62,6 +63,8 @@ class Reconciler {
  private:
   // Releases without a limit on their number (expiry.h).
   static constexpr int64_t kNoLimit = 1000000000;
+  // The least time an event gets within a pass while the budget lasts.
+  static constexpr int64_t kMinSliceMs = 50;
 
   struct Batch {  // a batch of stream entries, folded into rows
     std::vector<OrderChange> changes;
