@@ -16,6 +16,18 @@ local function verified(meta_verified, run_id)
   return type(meta_verified) == 'string' and meta_verified ~= '' and meta_verified == run_id
 end
 
+-- The gate of the scripts that change an order (pay, cancel): nil when this
+-- Redis process may change the event's orders; 'unknown' when there is no
+-- such event and no such order (404); 'unverified' otherwise (503), also for
+-- an order whose event is missing because it is being rebuilt
+-- (--rebuild-redis writes ev:{E} last).
+local function order_gate(meta, okey, run_id)
+  local checked = redis.call('HGET', meta, F_verified_run)
+  if verified(checked, run_id) then return nil end
+  if not checked and redis.call('EXISTS', okey) == 0 then return 'unknown' end
+  return 'unverified'
+end
+
 -- Whether `oid` is among the space-separated order ids `held`.
 local function holds(held, oid)
   for o in string.gmatch(held or '', '%S+') do

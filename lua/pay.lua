@@ -2,13 +2,8 @@
 -- (by Redis's clock). KEYS, ARGV and replies: lua/protocol.json ("pay").
 -- An order found past its window is released here (expired), before the
 -- reconciler would.
-local checked = redis.call('HGET', K_meta, F_verified_run)
-if not verified(checked, A_run_id) then
-  -- No event and no such order: unknown (404). An order whose event is
-  -- missing is being rebuilt (--rebuild-redis writes ev:{E} last): 503.
-  if not checked and redis.call('EXISTS', K_order) == 0 then return R_not_found() end
-  return R_not_verified()
-end
+local refused = order_gate(K_meta, K_order, A_run_id)
+if refused == 'unknown' then return R_not_found() elseif refused then return R_not_verified() end
 local o = redis.call('HMGET', K_order, F_user, F_status, F_expires_at, F_node)
 if not o[1] or o[1] ~= A_user then return R_not_found() end
 local status = o[2]
