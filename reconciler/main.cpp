@@ -109,7 +109,7 @@ int main(int argc, char** argv) {
       ("mysql-user", "MySQL user", cxxopts::value<std::string>()->default_value("reconciler"))
       ("mysql-password-file", "file holding the MySQL password", cxxopts::value<std::string>()->default_value(""))
       ("mysql-database", "MySQL database", cxxopts::value<std::string>()->default_value("seckill"))
-      ("lock-file", "flock(2) this file so that runs on one host do not overlap", cxxopts::value<std::string>()->default_value("/run/lock/seckill-reconciler.lock"))
+      ("lock-file", "flock(2) this file so that runs on one host do not overlap; in a directory only the service may write (a lock in a world-writable one could be held by anyone)", cxxopts::value<std::string>()->default_value("/run/seckill/reconciler.lock"))
       ("no-lock", "run without the lock file (safe, see docs/architecture.md, but may repeat work)")
       ("h,help", "show this help");
   ReconcileOptions ropts;
@@ -190,7 +190,8 @@ int main(int argc, char** argv) {
   if (!lock_file.empty()) {
     int fd = open(lock_file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) {
-      fprintf(stderr, "seckill-reconciler: cannot open lock file %s: %s\n", lock_file.c_str(), strerror(errno));
+      fprintf(stderr, "seckill-reconciler: cannot open lock file %s: %s (give --lock-file in the service's own directory, or --no-lock)\n",
+              lock_file.c_str(), strerror(errno));
       return 1;
     }
     if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
