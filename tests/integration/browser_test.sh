@@ -18,7 +18,7 @@ for b in chromium chromedriver; do
 done
 start_stack redis mysql pools nginx
 . "$TESTS_DIR/browser/webdriver.sh"
-trap 'wd_stop; stop_stack' EXIT
+at_exit wd_stop
 T=$(mktemp -d)
 SHOTS=$VAR/screenshots
 mkdir -p "$SHOTS" "$ROOT/docs/img"

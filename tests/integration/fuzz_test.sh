@@ -8,7 +8,7 @@
 ROOT=$(cd "$TESTS_DIR/.." && pwd)
 secs=${FUZZ_SECONDS:-60}
 log=$(mktemp /tmp/seckill-fuzz.XXXXXX)
-trap 'rm -f "$log"' EXIT
+at_exit 'rm -f "$log"'
 
 artifacts() { ls "$ROOT"/var/fuzz/{crash,leak,timeout,oom,slow-unit}-* 2>/dev/null | sort; }
 before=$(artifacts)

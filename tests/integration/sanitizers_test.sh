@@ -9,7 +9,7 @@
 . "$(dirname "$0")/../lib.sh"
 ROOT=$(cd "$TESTS_DIR/.." && pwd)
 log=$(mktemp /tmp/seckill-san.XXXXXX)
-trap 'rm -f "$log"' EXIT
+at_exit 'rm -f "$log"'
 
 # MAKEFLAGS from an enclosing make (make test) would bring its jobserver and
 # command-line variables; this make stands alone.
