@@ -1,3 +1,5 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2034 # STATUS, BODY, … are read by the test files
 # tests/lib.sh — helpers for the integration tests (tests/integration/*.sh).
 #
 # start_stack [SERVICES]  starts a private stack (scripts/stack) in a fresh
@@ -30,9 +32,11 @@ at_exit() { AT_EXIT=("$1" "${AT_EXIT[@]}"); }
 run_at_exit() { local c; for c in "${AT_EXIT[@]}"; do eval "$c"; done; }
 trap run_at_exit EXIT
 trap 'exit 143' TERM
+# shellcheck disable=SC2016 # at_exit's commands expand when they run
 at_exit 'rm -rf "$CURL_HOME"'
 # T: the file's scratch directory, removed when it exits (KEEP_VAR=1 keeps it).
 T=$(mktemp -d /tmp/seckill-t.XXXXXX)
+# shellcheck disable=SC2016
 at_exit '[ -n "${KEEP_VAR:-}" ] || rm -rf "$T"'
 
 ok() { PASSED=$((PASSED + 1)); echo "ok - $1"; }
@@ -83,6 +87,7 @@ start_stack() {
   SECKILL_VAR=$(mktemp -d /tmp/seckill-test.XXXXXX)
   export SECKILL_PORT SECKILL_ADMIN_PORT SECKILL_MYSQL_PORT
   SECKILL_PORT=$(free_port); SECKILL_ADMIN_PORT=$(free_port); SECKILL_MYSQL_PORT=$(free_port)
+  # shellcheck source-path=SCRIPTDIR source=../scripts/lib.sh
   . "$TESTS_DIR/../scripts/lib.sh"
   at_exit stop_stack
   "$ROOT/scripts/stack" up "$@" > "$SECKILL_VAR/stack-up.log" 2>&1 || {
@@ -142,7 +147,7 @@ buy() {
 }
 # orders_of DIR: "ORDER_ID USER_ID" for each reservation a race won
 orders_of() {
-  grep ' 201$' "$1/results" | while read -r n s; do echo "$1/$n"; done | xargs -r cat | jq -r '"\(.order_id) \(.user_id)"'
+  grep ' 201$' "$1/results" | while read -r n _; do echo "$1/$n"; done | xargs -r cat | jq -r '"\(.order_id) \(.user_id)"'
 }
 
 # --- processes ---------------------------------------------------------------
@@ -164,6 +169,7 @@ kill_pool_workers() {
   [ -n "$old" ] || { not_ok "pool $node has workers to kill"; return 1; }
   # shellcheck disable=SC2086 # a list of pids
   kill -KILL $old || { not_ok "SIGKILL pool $node's workers ($old)"; return 1; }
+  # shellcheck disable=SC2016 # expanded by eval, in wait_until
   wait_until 10 "multiwatch respawned pool $node's workers" eval 'replaced "$old" "$(pool_workers "$node")"'
 }
 # nginx_workers: the nginx master's children
@@ -175,6 +181,7 @@ reload_nginx() {
   local old
   old=$(nginx_workers)
   SECKILL_CLUSTER=${1:-$CLUSTER} "$ROOT/scripts/stack" reload > /dev/null || { not_ok "nginx reloads"; return 1; }
+  # shellcheck disable=SC2016 # expanded by eval, in wait_until
   wait_until 10 "nginx reloaded (its old workers gone)" eval 'replaced "$old" "$(nginx_workers)"'
 }
 # soldout_flag EVENT: true when nginx's sold-out flag of EVENT is raised
@@ -249,3 +256,20 @@ only_answers() {
   bad=$(awk -v re="^($re)\$" '$2 !~ re' "$T/$ev/all" | wc -l)
   check_eq "[$ev] every answer was one of $* ($(answers "$ev"))" 0 "$bad"
 }
+
+# missing_in_redis EVENT IDS-FILE: how many of the order ids in IDS-FILE
+# (one a line) have no hash left in Redis. Prints "error: …" instead when
+# Redis does not answer every id with 0 or 1 (a failed redis-cli is not
+# "nothing lost").
+missing_in_redis() {
+  local n replies
+  n=$(grep -c . "$2")
+  replies=$(sed "s/^/EXISTS ev:{$1}:o:/" "$2" | redis_cli 2>&1)
+  if [ "$(grep -cx '[01]' <<< "$replies")" -ne "$n" ]; then
+    echo "error: $n ids, Redis answered: $(grep -vx '[01]' <<< "$replies" | head -1)"; return 1
+  fi
+  grep -cx 0 <<< "$replies" || true
+}
+# restored OUTPUT: the count of "restored N orders lost by Redis" in a
+# reconciler run's output (0 when it restored none)
+restored() { local n; n=$(sed -n 's/.*restored \([0-9]*\) orders lost by Redis.*/\1/p' <<< "$1"); echo "${n:-0}"; }
