@@ -2,6 +2,7 @@
 # abuse_test — least privilege and abuse: nginx's per-address rate and
 # connection limits (on from the cluster config), Redis ACL users, MariaDB
 # users, secrets on disk.
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 T=$(mktemp -d)
 sed 's/^rate_per_second = 0 .*/rate_per_second = 5/; s/^rate_burst = .*/rate_burst = 5/' etc/cluster.conf > "$T/limited.conf"

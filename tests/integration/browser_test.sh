@@ -12,6 +12,7 @@
 # Screenshots of each state go to $VAR/screenshots/ (KEEP_VAR=1 keeps them);
 # With UPDATE_DOCS_IMG=1, docs/img/shop.png and docs/img/operator.png are
 # refreshed from them.
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 for b in chromium chromedriver; do
   command -v "$b" > /dev/null || { not_ok "$b is installed" "run scripts/install-deps"; finish; exit 1; }

@@ -4,6 +4,7 @@
 # (60 unless set) from a fresh copy of the seeds in tests/fuzz/corpus/. It
 # must exit 0, leave no crash input in var/fuzz/ and execute more than 10000
 # inputs. Needs no stack. A failing input is kept as var/fuzz/crash-*.
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 ROOT=$(cd "$TESTS_DIR/.." && pwd)
 secs=${FUZZ_SECONDS:-60}

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # hostile_test — a corpus of hostile requests through nginx: each gets a 4xx
 # JSON answer, the stock is untouched and no worker dies.
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 start_stack redis pools nginx
 create_event hostile 10

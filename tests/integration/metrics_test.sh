@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # metrics_test — the Prometheus metrics and the operator status, scraped
 # before and after a known sale: every counter moves by what was played.
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 start_stack redis mysql pools nginx
 T=$(mktemp -d)

@@ -12,6 +12,7 @@
 #     oversell (Redis, MySQL, the audit)
 #   - restored pending expiries expire, and their tickets sell again
 #   - a fresh Redis instance (no AOF): the same rebuild, still sold out
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 start_stack redis mysql pools nginx
 T=$(mktemp -d)

@@ -6,6 +6,7 @@
 #   - two runs at once: the same rows as one (with and without the lock file)
 #   - a 2-second window: unpaid orders expire, their tickets sell again
 #     through the API, exactly as many as were released; late payment is 410
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 start_stack redis mysql pools nginx
 T=$(mktemp -d)

@@ -5,6 +5,7 @@
 #     orders, the rest 409; sold out in Redis, in GET, in nginx's flag
 #   - 16 concurrent double-clicks by one user: one 201, fifteen 429s naming it
 #   - 5,000 reservations spread over the pools by their weights 1:2:3:4
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 start_stack redis pools nginx
 

@@ -6,6 +6,7 @@
 # coverage without running the whole suite twice; for that, and for the
 # integration tests on sanitized workers, run: make test SANITIZE=1.
 # Needs no stack.
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 ROOT=$(cd "$TESTS_DIR/.." && pwd)
 log=$(mktemp /tmp/seckill-san.XXXXXX)

@@ -3,6 +3,7 @@
 # cancellations at about 80 % of the measured maximum on a private stack,
 # with its checks (zero errors, worker RSS and fds flat, Redis memory
 # bounded, everything reconciled). make soak runs the 10-minute one.
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 start_stack redis mysql pools nginx
 out=$(SOAK_FRESH=0 SOAK_SECONDS=${SOAK_SECONDS:-30} "$ROOT/scripts/soak" 2>&1); rc=$?

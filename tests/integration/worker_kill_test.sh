@@ -15,6 +15,7 @@
 #     up to Redis's sold plus the leases lost
 # After each sale: every ticket sold once, in Redis and MySQL, and every
 # order a client was told of exists (tests/lib.sh's check_sale).
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 start_stack redis mysql pools nginx
 taken() { sqlite3 "$VAR/nodes/$1.sqlite" "SELECT taken FROM counter WHERE event='$2'"; }
