@@ -41,7 +41,7 @@ crash_sale() {
   pid=$(cat "$VAR/run/redis.pid")
   at=$(sold "$ev")
   kill -KILL "$pid"; rc=$?
-  running=no; kill -0 "$load" 2>/dev/null && running=yes
+  running=no; proc_alive "$load" && running=yes
   if [ "$rc" -eq 0 ] && [ "$at" -lt 2000 ] && [ "$running" = yes ]; then
     ok "[$ev] Redis SIGKILLed mid-sale: $at of 2000 sold, the clients still sending"
   else not_ok "[$ev] Redis SIGKILLed mid-sale" "kill exit $rc, $at of 2000 sold, clients still sending: $running"; fi
