@@ -20,7 +20,6 @@ done
 start_stack redis mysql pools nginx
 . "$TESTS_DIR/browser/webdriver.sh"
 at_exit wd_stop
-T=$(mktemp -d)
 SHOTS=$VAR/screenshots
 mkdir -p "$SHOTS" "$ROOT/docs/img"
 
@@ -56,5 +55,4 @@ fi
 . "$TESTS_DIR/browser/outage.sh"
 
 echo "# browser checks took $(( $(date +%s) - t0 )) s after the stack started"
-rm -rf "$T"
 finish
