@@ -209,7 +209,7 @@ sale_with() {
   wait_until 30 "[$ev] the sale started (a tenth of the tickets sold)" sold_at_least "$ev" $((tickets / 10))
   "$@"; rc=$?
   FAULT_SOLD=$(sold "$ev")
-  running=no; kill -0 "$load" 2>/dev/null && running=yes
+  running=no; proc_alive "$load" && running=yes
   if [ "$rc" -eq 0 ] && [ "$FAULT_SOLD" -lt "$tickets" ] && [ "$running" = yes ]; then
     ok "[$ev] the fault ($1) came mid-sale: $FAULT_SOLD of $tickets sold, the clients still sending"
   else not_ok "[$ev] the fault ($1) came mid-sale" "exit $rc, $FAULT_SOLD of $tickets sold, clients still sending: $running"; fi

@@ -7,6 +7,7 @@
 #     sold-out flag lowered
 #   - exactly the 12 released tickets sell again through the API; paid
 #     orders stay paid; MySQL ends with 8 paid, 12 expired, 12 reserved
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 start_stack redis mysql pools nginx
 by_status() { sql "SELECT status, COUNT(*) FROM orders WHERE event_id='$1' GROUP BY status ORDER BY status" | tr '\t\n' '= '; }

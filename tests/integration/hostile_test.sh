@@ -45,7 +45,7 @@ expect "an unknown method"                405 -X BREW "$R"
 expect "a malformed order id"             404 "$BASE_URL/api/orders/not-an-order?user_id=a"
 expect "an order of an unknown event"     404 "$BASE_URL/api/orders/nosuch-00000000000000000000000000000000?user_id=a"
 expect "an overlong order id"             400 "$BASE_URL/api/orders/$(head -c 3000 /dev/zero | tr '\0' o)?user_id=a"
-expect "too many parameters"              400 "$BASE_URL/api/events/hostile?$(for i in $(seq 1 20); do printf 'k%d=v&' $i; done)"
+expect "too many parameters"              400 "$BASE_URL/api/events/hostile?$(for i in $(seq 1 20); do printf 'k%d=v&' "$i"; done)"
 expect "an oversized header"              400 -H "X-Big: $(head -c 20000 /dev/zero | tr '\0' h)" "$R"
 expect "an overlong URI"                  414 "$BASE_URL/api/events/$(head -c 20000 /dev/zero | tr '\0' e)"
 

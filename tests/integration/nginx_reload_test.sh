@@ -6,6 +6,7 @@
 #     order a client was told of in MySQL (check_sale)
 #   - the reload happened: nginx's workers were replaced by new ones
 #   - the new weights apply: n1 (now 4) sells about 4 times n4 (now 1)
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 start_stack redis mysql pools nginx
 sed 's/^weight = 4$/weight = X/; s/^weight = 1$/weight = 4/; s/^weight = X$/weight = 1/' "$CLUSTER" > "$T/cluster-reversed.conf"

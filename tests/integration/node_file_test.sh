@@ -9,6 +9,7 @@
 #     the other nodes go on selling, no other answer
 # The disk-full case needs root (mount); elsewhere it is skipped, which
 # tests/run counts as a failure unless told: EXPECT_SKIP='disk full'.
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 start_stack redis pools nginx
 DB=$VAR/nodes/n2.sqlite
@@ -46,7 +47,7 @@ check_eq "[f9] the lock gone, n2 sells again: no 503 in 40" 0 "$(awk '$2 == 503'
 # --- disk full: n2's counter on a 1 MB tmpfs, then filled up -----------------------------------
 mkdir -p "$T/tmpfs"
 if mount -t tmpfs -o size=1m seckill-f9 "$T/tmpfs" 2>/dev/null; then
-  at_exit 'umount "$T/tmpfs" 2>/dev/null'
+  at_exit "umount '$T/tmpfs' 2>/dev/null"
   "$ROOT/scripts/stack" down pools > /dev/null
   cp "$DB" "$T/tmpfs/n2.sqlite"
   rm -f "$DB"*

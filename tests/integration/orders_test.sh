@@ -9,6 +9,7 @@
 #   - unknown orders and events are 404
 #   - /buy/ticket, the seed's endpoint: no default event, anonymous sale,
 #     sold out
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 start_stack redis pools nginx
 

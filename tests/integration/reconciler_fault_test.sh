@@ -10,6 +10,7 @@
 #   - two runs at once (proven to overlap: both alive while rows were still
 #     landing, and both moved entries): the same rows as one run
 #   - the lock file: with it held, another run exits 0 at once, saying so
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 start_stack redis mysql pools nginx
 rows() { sql "SELECT COUNT(*) FROM orders WHERE event_id='$1'"; }

@@ -6,6 +6,7 @@
 #     are trimmed from Redis
 #   - ids are case-sensitive in MySQL too (migration 002); the schema is at
 #     the last migration, with its indexes (migration 003)
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 start_stack redis mysql pools nginx
 rows() { sql "SELECT COUNT(*) FROM orders WHERE event_id='$1'"; }
@@ -40,7 +41,7 @@ http POST /api/events/Case/reservations user_id=Ann; http POST /api/events/Case/
 reconcile --once > /dev/null
 check_eq "events differing in case are two rows" "Case 5 case 7" "$(sql "SELECT event_id, total FROM events WHERE event_id IN ('Case','case') ORDER BY total" | tr '\t\n' '  ' | sed 's/ $//')"
 check_eq "users differing in case are two holders" 2 "$(sql "SELECT COUNT(DISTINCT user_id) FROM orders WHERE event_id='Case'")"
-last=$(ls "$ROOT"/sql/migrations/[0-9]*.sql | tail -1); last=$(basename "$last"); last=$((10#${last%%_*}))
+last=$(find "$ROOT/sql/migrations" -name '[0-9]*.sql' | sort | tail -1); last=$(basename "$last"); last=$((10#${last%%_*}))
 check_eq "schema at the last migration ($last)" "$last" "$(sql "SELECT MAX(version) FROM schema_migrations")"
 check_eq "migration 003: orders has two secondary indexes" "orders_event_status_node orders_event_user" \
   "$(sql "SELECT DISTINCT index_name FROM information_schema.statistics WHERE table_schema='seckill' AND table_name='orders' AND index_name <> 'PRIMARY' ORDER BY index_name" | paste -sd' ')"

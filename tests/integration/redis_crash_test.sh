@@ -15,6 +15,7 @@
 #     sold twice, and the sale ends with nothing oversold.
 #     (Before that gate existed, 203 and 636 tickets were sold twice.)
 # The repair and the status corrections, deterministically: redis_restart_test.sh.
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 export SECKILL_APPENDFSYNC=always
 start_stack redis mysql pools nginx

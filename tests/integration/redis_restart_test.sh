@@ -12,6 +12,7 @@
 #   - a payment and a cancellation Redis lost: before the check, paying is
 #     refused and expire.lua releases nothing; the check corrects both
 #     statuses; MySQL ends with exactly the tickets sold
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 start_stack redis mysql pools nginx
 held() { sql "SELECT COUNT(*) FROM orders WHERE event_id='$1' AND status IN ('reserved','paid')"; }

@@ -10,11 +10,11 @@
 . "$(dirname "$0")/../lib.sh"
 ROOT=$(cd "$TESTS_DIR/.." && pwd)
 log=$(mktemp /tmp/seckill-san.XXXXXX)
-at_exit 'rm -f "$log"'
+at_exit "rm -f '$log'"
 
 # MAKEFLAGS from an enclosing make (make test) would bring its jobserver and
 # command-line variables; this make stands alone.
-if MAKEFLAGS= make -s -j2 -C "$ROOT" SANITIZE=1 build-san/unit-tests > "$log" 2>&1; then
+if MAKEFLAGS='' make -s -j2 -C "$ROOT" SANITIZE=1 build-san/unit-tests > "$log" 2>&1; then
   ok "make SANITIZE=1 builds build-san/unit-tests"
 else
   grep -E 'error|Error' "$log" | head -20 | sed 's/^/# /'

@@ -6,6 +6,7 @@
 #     (INFO errorstats), and the workers loaded the scripts again
 #   - the clients see only 201, 409 and 429; every ticket sold once, every
 #     order a client was told of in MySQL (check_sale)
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 start_stack redis mysql pools nginx
 # errorstat NAME / cmdstat NAME: Redis's count of NAME errors / NAME calls (0 if none)

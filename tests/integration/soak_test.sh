@@ -13,6 +13,7 @@
 #     one FastCGI connection more or less)
 # make soak runs the 10-minute one.
 # timeout: 300
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 start_stack redis mysql pools nginx
 SECS=${SOAK_SECONDS:-30}
