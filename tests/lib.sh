@@ -20,6 +20,7 @@ TESTS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 export BUILD=${BUILD:-build}
 PASSED=0
 FAILED=0
+SKIPPED=0
 CURL_MAX_TIME=${CURL_MAX_TIME:-60}
 CURL_HOME=$(mktemp -d /tmp/seckill-curl.XXXXXX)
 export CURL_HOME
@@ -45,8 +46,11 @@ not_ok() { FAILED=$((FAILED + 1)); echo "not ok - $1${2:+ # $2}"; }
 check() { local name=$1; shift; if "$@" > /dev/null; then ok "$name"; else not_ok "$name" "failed: $*"; fi; }
 # check_eq NAME WANT GOT
 check_eq() { if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1" "want '$2', got '$3'"; fi; }
-skip() { PASSED=$((PASSED + 1)); echo "ok - $1 # SKIP $2"; }
-finish() { echo "# $(basename "$0"): $PASSED passed, $FAILED failed"; [ "$FAILED" -eq 0 ]; }
+skip() { SKIPPED=$((SKIPPED + 1)); echo "ok - $1 # SKIP $2"; }
+finish() {
+  echo "# $(basename "$0"): $PASSED passed, $FAILED failed$([ "$SKIPPED" -eq 0 ] || echo ", $SKIPPED skipped")"
+  [ "$FAILED" -eq 0 ]
+}
 
 # poll SECS CMD...: retries CMD (output discarded) every 0.1 s until it
 # succeeds (returns 0) or SECS (may be fractional) have passed (returns 1).

@@ -18,9 +18,16 @@ start_stack redis mysql pools nginx
 held() { sql "SELECT COUNT(*) FROM orders WHERE event_id='$1' AND status IN ('reserved','paid')"; }
 returned() { redis_cli hgetall "ev:{$1}" | paste - - | grep '^returned:' | sort | tr '\t\n' '= '; }
 counts() { redis_cli hmget "ev:{$1}" paid expired cancelled | paste -sd' '; }
-# statuses FILE: "ORDER STATUS" for each "ORDER USER" line of FILE, through the API
+# statuses FILE: "ORDER STATUS" for each "ORDER USER" line of FILE, through
+# the API (20 requests at once)
 statuses() {
-  while read -r o u; do http GET "/api/orders/$o?user_id=$u"; echo "$o $(jq -r .status <<< "$BODY" 2>/dev/null)"; done < "$1"
+  local dir n o
+  dir=$(mktemp -d "$T/statuses.XXXXXX")
+  while read -r o u; do echo "GET /api/orders/$o?user_id=$u"; done < "$1" | race 20 "$dir"
+  n=0
+  while read -r o _; do
+    n=$((n + 1)); echo "$o $(jq -r .status "$dir/$n" 2>/dev/null)"
+  done < "$1"
 }
 rebuild() { reconcile --rebuild-redis "$@"; }
 
@@ -54,6 +61,8 @@ cnt=$(counts rb)
 x1=$(redis_cli hget 'ev:{lim}:users' x1)
 cc="$(redis_cli hget 'ev:{lim}:users' Cc) $(redis_cli hget 'ev:{lim}:users' cc)"
 statuses "$T/rb.ids" > "$T/before.status"
+check_eq "through the API before the loss: 120 reserved, 60 paid, 20 cancelled" "cancelled=20 paid=60 reserved=120 " \
+  "$(cut -d' ' -f2 "$T/before.status" | sort | uniq -c | awk '{printf "%s=%s ", $2, $1}')"
 check_eq "Redis before the loss: 180 sold, 180 holders, 120 pending, 60 paid, 20 cancelled" \
   "180 180 120 60  20" "$sold $users $pending $cnt"
 check_eq "MySQL holds as many as Redis sold" "$sold" "$(held rb)"
