@@ -5,13 +5,24 @@
 # start_stack [SERVICES]  starts a private stack (scripts/stack) in a fresh
 #                         temporary var dir on free loopback ports; it is
 #                         stopped and removed when the test file exits.
-# ok NAME / not_ok NAME WHY / check NAME CMD...   TAP-style results
+# ok NAME / not_ok NAME WHY / check NAME CMD... / check_eq NAME WANT GOT
+#                          TAP-style results; finish prints the file's summary
 # skip NAME WHY            a skipped test ("ok - NAME # SKIP WHY"); tests/run
 #                          fails it unless the file has "# expect-skip: NAME"
-# wait_until SECS WHAT CMD...   waits for a condition; not ok if it never came
+# poll SECS CMD... / wait_until SECS WHAT CMD... / check_within SECS NAME CMD...
+#                          wait for a condition instead of sleeping: silently;
+#                          not ok if it never came; ok or not ok
+# at_exit CMD              clean-up when the file exits (or is timed out)
+# T                        the file's scratch directory (removed at exit)
 # http METHOD PATH [DATA]  one request; sets $STATUS, $BODY
 # race PARALLEL OUTDIR < SPEC   the requests of SPEC at once (curl --parallel,
-#                          scripts/lib.sh)
+#                          scripts/lib.sh); buy and orders_of build on it
+# reconcile / reconcile_bg / sql / create_event   the stack's programs
+# pool_workers, kill_pool_workers, replaced, nginx_workers, reload_nginx
+#                          processes, and faults proven by new pids
+# sale_with / check_sale / only_answers   a sale under a fault, proven
+#                          mid-sale, and the promises after it
+# missing_in_redis, restored   what Redis lost, what the reconciler put back
 # Every curl of the tests is bounded: the helpers pass --max-time, and curl's
 # default config ($CURL_HOME/.curlrc, set below) gives the others (race's)
 # a max-time of $CURL_MAX_TIME seconds.
