@@ -48,8 +48,9 @@ trap 'exit 143' TERM
 at_exit 'rm -rf "$CURL_HOME"'
 # T: the file's scratch directory, removed when it exits (KEEP_VAR=1 keeps it).
 T=$(mktemp -d /tmp/seckill-t.XXXXXX)
+T_LIB=$T  # removed too when a file sets T itself
 # shellcheck disable=SC2016
-at_exit '[ -n "${KEEP_VAR:-}" ] || rm -rf "$T"'
+at_exit '[ -n "${KEEP_VAR:-}" ] || rm -rf "$T" "$T_LIB"'
 
 ok() { PASSED=$((PASSED + 1)); echo "ok - $1"; }
 not_ok() { FAILED=$((FAILED + 1)); echo "not ok - $1${2:+ # $2}"; }
