@@ -1,16 +1,56 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2034 # STATUS, BODY, … are read by the test files
 # tests/lib.sh — helpers for the integration tests (tests/integration/*.sh).
 #
 # start_stack [SERVICES]  starts a private stack (scripts/stack) in a fresh
 #                         temporary var dir on free loopback ports; it is
 #                         stopped and removed when the test file exits.
-# ok NAME / not_ok NAME WHY / check NAME CMD...   TAP-style results
+# ok NAME / not_ok NAME WHY / check NAME CMD... / check_eq NAME WANT GOT
+#                          TAP-style results; finish prints the file's summary
+# skip NAME WHY            a skipped test ("ok - NAME # SKIP WHY"); tests/run
+#                          fails it unless the file has "# expect-skip: NAME"
+# poll SECS CMD... / wait_until SECS WHAT CMD... / check_within SECS NAME CMD...
+#                          wait for a condition instead of sleeping: silently;
+#                          not ok if it never came; ok or not ok
+# at_exit CMD              clean-up when the file exits (or is timed out)
+# T                        the file's scratch directory (removed at exit)
 # http METHOD PATH [DATA]  one request; sets $STATUS, $BODY
-# race PARALLEL OUTDIR < SPEC   the requests of SPEC at once (curl --parallel)
+# race PARALLEL OUTDIR < SPEC   the requests of SPEC at once (curl --parallel,
+#                          scripts/lib.sh); buy and orders_of build on it
+# reconcile / reconcile_bg / sql / create_event   the stack's programs
+# pool_workers, kill_pool_workers, replaced, nginx_workers, reload_nginx
+#                          processes, and faults proven by new pids
+# sale_with / check_sale / only_answers   a sale under a fault, proven
+#                          mid-sale, and the promises after it
+# missing_in_redis, restored   what Redis lost, what the reconciler put back
+# Every curl of the tests is bounded: the helpers pass --max-time, and curl's
+# default config ($CURL_HOME/.curlrc, set below) gives the others (race's)
+# a max-time of $CURL_MAX_TIME seconds.
 set -uo pipefail
 TESTS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 export BUILD=${BUILD:-build}
 PASSED=0
 FAILED=0
+SKIPPED=0
+CURL_MAX_TIME=${CURL_MAX_TIME:-60}
+CURL_HOME=$(mktemp -d /tmp/seckill-curl.XXXXXX)
+export CURL_HOME
+printf 'max-time = %s\n' "$CURL_MAX_TIME" > "$CURL_HOME/.curlrc"
+# at_exit CMD: runs CMD (a string, eval'd) when the file exits, after those
+# registered later (the stack stops last). Use it instead of trap ... EXIT.
+# A TERM (tests/run's timeout) ends the file through this too.
+AT_EXIT=()
+at_exit() { AT_EXIT=("$1" "${AT_EXIT[@]}"); }
+run_at_exit() { local c; for c in "${AT_EXIT[@]}"; do eval "$c"; done; }
+trap run_at_exit EXIT
+trap 'exit 143' TERM
+# shellcheck disable=SC2016 # at_exit's commands expand when they run
+at_exit 'rm -rf "$CURL_HOME"'
+# T: the file's scratch directory, removed when it exits (KEEP_VAR=1 keeps it).
+T=$(mktemp -d /tmp/seckill-t.XXXXXX)
+T_LIB=$T  # removed too when a file sets T itself
+# shellcheck disable=SC2016
+at_exit '[ -n "${KEEP_VAR:-}" ] || rm -rf "$T" "$T_LIB"'
 
 ok() { PASSED=$((PASSED + 1)); echo "ok - $1"; }
 not_ok() { FAILED=$((FAILED + 1)); echo "not ok - $1${2:+ # $2}"; }
@@ -18,7 +58,37 @@ not_ok() { FAILED=$((FAILED + 1)); echo "not ok - $1${2:+ # $2}"; }
 check() { local name=$1; shift; if "$@" > /dev/null; then ok "$name"; else not_ok "$name" "failed: $*"; fi; }
 # check_eq NAME WANT GOT
 check_eq() { if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1" "want '$2', got '$3'"; fi; }
-finish() { echo "# $(basename "$0"): $PASSED passed, $FAILED failed"; [ "$FAILED" -eq 0 ]; }
+skip() { SKIPPED=$((SKIPPED + 1)); echo "ok - $1 # SKIP $2"; }
+finish() {
+  echo "# $(basename "$0"): $PASSED passed, $FAILED failed$([ "$SKIPPED" -eq 0 ] || echo ", $SKIPPED skipped")"
+  [ "$FAILED" -eq 0 ]
+}
+
+# poll SECS CMD...: retries CMD (output discarded) every 0.1 s until it
+# succeeds (returns 0) or SECS (may be fractional) have passed (returns 1).
+poll() {
+  local secs=$1 end; shift
+  end=$(awk -v s="$secs" -v n="$(date +%s%N)" 'BEGIN {printf "%d", n + s * 1e9}')
+  while :; do
+    "$@" > /dev/null 2>&1 && return 0
+    [ "$(date +%s%N)" -lt "$end" ] || return 1
+    sleep 0.1
+  done
+}
+# wait_until SECS WHAT CMD...: poll; when the condition never comes, records
+# "not ok - WHAT" (a test that waited for a condition relies on it) and
+# returns 1. Unlike scripts/lib.sh's wait_for, it does not exit.
+wait_until() {
+  local secs=$1 what=$2; shift 2
+  poll "$secs" "$@" && return 0
+  not_ok "$what" "not within ${secs}s: $*"
+  return 1
+}
+# check_within SECS NAME CMD...: a check that may take up to SECS to hold.
+check_within() {
+  local secs=$1 name=$2; shift 2
+  if poll "$secs" "$@"; then ok "$name"; else not_ok "$name" "not within ${secs}s: $*"; fi
+}
 
 free_port() {
   local p
@@ -33,8 +103,9 @@ start_stack() {
   SECKILL_VAR=$(mktemp -d /tmp/seckill-test.XXXXXX)
   export SECKILL_PORT SECKILL_ADMIN_PORT SECKILL_MYSQL_PORT
   SECKILL_PORT=$(free_port); SECKILL_ADMIN_PORT=$(free_port); SECKILL_MYSQL_PORT=$(free_port)
+  # shellcheck source-path=SCRIPTDIR source=../scripts/lib.sh
   . "$TESTS_DIR/../scripts/lib.sh"
-  trap stop_stack EXIT
+  at_exit stop_stack
   "$ROOT/scripts/stack" up "$@" > "$SECKILL_VAR/stack-up.log" 2>&1 || {
     cat "$SECKILL_VAR/stack-up.log" >&2
     not_ok "stack starts" "see above"
@@ -58,7 +129,7 @@ create_event() {
 # http METHOD PATH [FORM-DATA]: sets STATUS, BODY and HEADERS.
 http() {
   local out
-  out=$(curl -s -S -i -X "$1" ${3:+--data "$3"} "$BASE_URL$2" 2>&1)
+  out=$(curl -s -S -i --max-time "${HTTP_MAX_TIME:-30}" -X "$1" ${3:+--data "$3"} "$BASE_URL$2" 2>&1)
   STATUS=$(printf '%s' "$out" | head -1 | awk '{print $2}')
   HEADERS=$(printf '%s' "$out" | sed '/^\r$/q')
   BODY=$(printf '%s' "$out" | sed '1,/^\r$/d')
@@ -92,5 +163,129 @@ buy() {
 }
 # orders_of DIR: "ORDER_ID USER_ID" for each reservation a race won
 orders_of() {
-  grep ' 201$' "$1/results" | while read -r n s; do echo "$1/$n"; done | xargs -r cat | jq -r '"\(.order_id) \(.user_id)"'
+  grep ' 201$' "$1/results" | while read -r n _; do echo "$1/$n"; done | xargs -r cat | jq -r '"\(.order_id) \(.user_id)"'
 }
+
+# --- processes ---------------------------------------------------------------
+# children PID: its child pids, sorted, on one line
+children() { pgrep -P "$1" | sort -n | tr '\n' ' '; }
+# pool_workers NODE: the worker pids of pool NODE (multiwatch's children)
+pool_workers() { children "$(cat "$VAR/run/pool-$1.pid")"; }
+# replaced OLD NEW: true when NEW lists as many pids as OLD and shares none with it
+replaced() {
+  local old=$1 new=$2 p
+  [ "$(wc -w <<< "$new")" -eq "$(wc -w <<< "$old")" ] || return 1
+  for p in $old; do [[ " $new " != *" $p "* ]] || return 1; done
+}
+# kill_pool_workers NODE: SIGKILLs pool NODE's workers and waits (10 s) until
+# multiwatch has started as many new ones; returns 1 (with a not ok) if not.
+kill_pool_workers() {
+  local node=$1 old
+  old=$(pool_workers "$node")
+  [ -n "$old" ] || { not_ok "pool $node has workers to kill"; return 1; }
+  # shellcheck disable=SC2086 # a list of pids
+  kill -KILL $old || { not_ok "SIGKILL pool $node's workers ($old)"; return 1; }
+  # shellcheck disable=SC2016 # expanded by eval, in wait_until
+  wait_until 10 "multiwatch respawned pool $node's workers" eval 'replaced "$old" "$(pool_workers "$node")"'
+}
+# nginx_workers: the nginx master's children
+nginx_workers() { children "$(cat "$VAR/run/nginx.pid")"; }
+# reload_nginx [CLUSTER]: scripts/stack reload (with the cluster config
+# CLUSTER), then waits until every old nginx worker has gone and new ones
+# serve: a HUP only asks for the reload.
+reload_nginx() {
+  local old
+  old=$(nginx_workers)
+  SECKILL_CLUSTER=${1:-$CLUSTER} "$ROOT/scripts/stack" reload > /dev/null || { not_ok "nginx reloads"; return 1; }
+  # shellcheck disable=SC2016 # expanded by eval, in wait_until
+  wait_until 10 "nginx reloaded (its old workers gone)" eval 'replaced "$old" "$(nginx_workers)"'
+}
+# soldout_flag EVENT: true when nginx's sold-out flag of EVENT is raised
+soldout_flag() { [ -f "$VAR/run/soldout/$1" ]; }
+
+# --- a sale under a fault (worker_kill, nginx_reload, script_flush tests) -----
+# sold EVENT: Redis's count of tickets held
+sold() { redis_cli hget "ev:{$1}" sold; }
+sold_at_least() { [ "$(sold "$1")" -ge "$2" ]; }
+# sale_with EVENT TICKETS USERS FAULT...: USERS users race for the event (50
+# at once); once a tenth of the tickets are sold, FAULT runs (a quick action:
+# a kill, a reload, a flush; it must exit 0). Checks that the fault came
+# mid-sale: tickets were left and the clients were still sending when it
+# had run, and tickets were sold after it. Then new users keep coming until
+# the event is sold out. Leaves all answers in $T/EVENT/all, the order ids
+# clients were told of in $T/EVENT/acked (201s and 429s) and those of the
+# 201s in $T/EVENT/acked201; FAULT_SOLD is what was sold when the fault had run.
+sale_with() {
+  local ev=$1 tickets=$2 users=$3 load rc running i; shift 3
+  create_event "$ev" "$tickets"
+  mkdir -p "$T/$ev"
+  for i in $(seq 1 "$users"); do echo "POST /api/events/$ev/reservations user_id=$ev-u$i"; done > "$T/$ev/w1.spec"
+  race 50 "$T/$ev/w1" < "$T/$ev/w1.spec" &
+  load=$!
+  wait_until 30 "[$ev] the sale started (a tenth of the tickets sold)" sold_at_least "$ev" $((tickets / 10))
+  "$@"; rc=$?
+  FAULT_SOLD=$(sold "$ev")
+  running=no; proc_alive "$load" && running=yes
+  if [ "$rc" -eq 0 ] && [ "$FAULT_SOLD" -lt "$tickets" ] && [ "$running" = yes ]; then
+    ok "[$ev] the fault ($1) came mid-sale: $FAULT_SOLD of $tickets sold, the clients still sending"
+  else not_ok "[$ev] the fault ($1) came mid-sale" "exit $rc, $FAULT_SOLD of $tickets sold, clients still sending: $running"; fi
+  wait "$load"
+  local wave=2
+  while [ "$(sold "$ev")" -lt "$tickets" ] && [ $wave -le 5 ]; do
+    for i in $(seq 1 "$tickets"); do echo "POST /api/events/$ev/reservations user_id=$ev-w$wave-$i"; done | race 50 "$T/$ev/w$wave"
+    wave=$((wave + 1))
+  done
+  check "[$ev] the sale went on after the fault ($FAULT_SOLD, then $(sold "$ev") sold)" test "$(sold "$ev")" -gt "$FAULT_SOLD"
+  cat "$T/$ev"/w*/results > "$T/$ev/all"
+  find "$T/$ev" -path "$T/$ev/w*/[0-9]*" -type f -print0 | xargs -0 -r cat |
+    grep -o '"order_id":"[^"]*"' | cut -d'"' -f4 > "$T/$ev/acked" || true
+  local w
+  for w in "$T/$ev"/w*/; do
+    awk -v d="$w" '$2 == 201 {print d $1}' "$w/results" | xargs -r cat | grep -o '"order_id":"[^"]*"' | cut -d'"' -f4
+  done > "$T/$ev/acked201"
+}
+
+# check_sale EVENT TICKETS: the promises after a fault (needs MariaDB).
+check_sale() {
+  local ev=$1 tickets=$2 held missing ids201
+  reconcile --once > "$T/$ev/reconcile.out" 2>&1 || reconcile --once >> "$T/$ev/reconcile.out" 2>&1 ||
+    not_ok "[$ev] the reconciler runs after the fault" "$(tail -2 "$T/$ev/reconcile.out")"
+  held=$(sql "SELECT COUNT(*) FROM orders WHERE event_id='$ev' AND status IN ('reserved','paid')")
+  check_eq "[$ev] every ticket sold, none twice: Redis sold = $tickets" "$tickets" "$(sold "$ev")"
+  check_eq "[$ev] MySQL holds exactly the tickets sold" "$tickets" "$held"
+  # Every 201 and every 429's order id must be a real order, in MySQL.
+  sort -u "$T/$ev/acked" > "$T/$ev/acked.u"
+  sql "SELECT order_id FROM orders WHERE event_id='$ev' AND status IN ('reserved','paid')" | sort > "$T/$ev/mysql"
+  missing=$(comm -23 "$T/$ev/acked.u" "$T/$ev/mysql" | wc -l)
+  check "[$ev] clients were told of orders ($(wc -l < "$T/$ev/acked.u"))" test -s "$T/$ev/acked.u"
+  check_eq "[$ev] every order a client was told of exists in MySQL" 0 "$missing"
+  ids201=$(grep -c ' 201$' "$T/$ev/all")
+  check_eq "[$ev] one distinct order per 201" "$ids201" "$(sort -u "$T/$ev/acked201" | wc -l)"
+}
+
+# answers EVENT: "CODE×N " for each status code of the sale
+answers() { awk '{print $2}' "$T/$1/all" | sort | uniq -c | awk '{printf "%s×%s ", $2, $1}'; }
+# only_answers EVENT CODES...: every answer is one of CODES
+only_answers() {
+  local ev=$1 re bad; shift
+  re=$(printf '|%s' "$@"); re=${re:1}
+  bad=$(awk -v re="^($re)\$" '$2 !~ re' "$T/$ev/all" | wc -l)
+  check_eq "[$ev] every answer was one of $* ($(answers "$ev"))" 0 "$bad"
+}
+
+# missing_in_redis EVENT IDS-FILE: how many of the order ids in IDS-FILE
+# (one a line) have no hash left in Redis. Prints "error: …" instead when
+# Redis does not answer every id with 0 or 1 (a failed redis-cli is not
+# "nothing lost").
+missing_in_redis() {
+  local n replies
+  n=$(grep -c . "$2")
+  replies=$(sed "s/^/EXISTS ev:{$1}:o:/" "$2" | redis_cli 2>&1)
+  if [ "$(grep -cx '[01]' <<< "$replies")" -ne "$n" ]; then
+    echo "error: $n ids, Redis answered: $(grep -vx '[01]' <<< "$replies" | head -1)"; return 1
+  fi
+  grep -cx 0 <<< "$replies" || true
+}
+# restored OUTPUT: the count of "restored N orders lost by Redis" in a
+# reconciler run's output (0 when it restored none)
+restored() { local n; n=$(sed -n 's/.*restored \([0-9]*\) orders lost by Redis.*/\1/p' <<< "$1"); echo "${n:-0}"; }

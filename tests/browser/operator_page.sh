@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # operator_page.sh — the operator's live page ($ADMIN_URL/ops/) in the
 # browser; sourced by tests/integration/browser_test.sh. The sale is made
 # with curl while the page watches.

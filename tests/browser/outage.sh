@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # outage.sh — both pages when the servers behind them fail; sourced last by
 # tests/integration/browser_test.sh, since it stops the pools, then nginx.
 # Index: the shop with the pools down (nginx's 503: "try again") · the

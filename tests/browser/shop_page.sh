@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # shop_page.sh — the buyer's page (/shop/) in the browser; sourced by
 # tests/integration/browser_test.sh (helpers: see, shot, contrast_ok, …).
 # Index: what remains · reserve and the countdown · pay · limit reached and
@@ -121,6 +122,7 @@ check "shop: the keyboard focus stays in the order when the buttons go away" \
   wd_wait 1 'document.activeElement.id === "order-title"'
 
 # --- labels, live region, real buttons ----------------------------------------------------------
+# shellcheck disable=SC2016 # JavaScript, with its own ${}
 check "shop: every input has a <label for>" wd_wait 1 \
   '[...document.querySelectorAll("input")].every((i) => i.id && document.querySelector(`label[for="${i.id}"]`))'
 check "shop: messages go to a polite live region" wd_wait 1 \

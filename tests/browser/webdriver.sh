@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # webdriver.sh — a small W3C WebDriver client in bash (curl + jq) for the
 # browser tests: Debian's chromedriver drives Debian's headless Chromium.
 # Source it after tests/lib.sh (it uses free_port). One browser, one

@@ -12,14 +12,14 @@
 # Screenshots of each state go to $VAR/screenshots/ (KEEP_VAR=1 keeps them);
 # With UPDATE_DOCS_IMG=1, docs/img/shop.png and docs/img/operator.png are
 # refreshed from them.
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 for b in chromium chromedriver; do
   command -v "$b" > /dev/null || { not_ok "$b is installed" "run scripts/install-deps"; finish; exit 1; }
 done
 start_stack redis mysql pools nginx
 . "$TESTS_DIR/browser/webdriver.sh"
-trap 'wd_stop; stop_stack' EXIT
-T=$(mktemp -d)
+at_exit wd_stop
 SHOTS=$VAR/screenshots
 mkdir -p "$SHOTS" "$ROOT/docs/img"
 
@@ -55,5 +55,4 @@ fi
 . "$TESTS_DIR/browser/outage.sh"
 
 echo "# browser checks took $(( $(date +%s) - t0 )) s after the stack started"
-rm -rf "$T"
 finish

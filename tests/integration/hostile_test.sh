@@ -1,6 +1,11 @@
 #!/usr/bin/env bash
-# hostile_test — a corpus of hostile requests through nginx: each gets a 4xx
-# JSON answer, the stock is untouched and no worker dies.
+# hostile_test — hostile clients through nginx:
+#   - a corpus of hostile requests: each gets a 4xx JSON answer (a NUL in
+#     the request line too); the stock is untouched and no worker dies
+#   - slow clients, more than the workers, each send a body a byte every
+#     quarter second; while they are all still sending, others are served
+#     at once; the slow ones are served too, once their body is in
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 start_stack redis pools nginx
 create_event hostile 10
@@ -9,13 +14,13 @@ workers_before=$(pgrep -f "seckill-worker.*$VAR" | sort | tr '\n' ' ')
 # expect NAME WANT_STATUS CURL_ARGS...: the answer is WANT_STATUS with a JSON body.
 expect() {
   local name=$1 want=$2 out status body; shift 2
-  out=$(curl -s -S -o /tmp/hostile.$$ -w '%{http_code}' "$@" 2>&1)
-  status=$out; body=$(cat /tmp/hostile.$$ 2>/dev/null)
+  out=$(curl -s -S --max-time 10 -o "$T/body" -w '%{http_code}' "$@" 2>&1)
+  status=$out; body=$(cat "$T/body" 2>/dev/null)
   if [ "$status" = "$want" ] && jq -e 'type == "object"' <<< "$body" > /dev/null 2>&1; then ok "$name -> $want JSON"
   else not_ok "$name" "want $want JSON, got $status: ${body:0:120}"; fi
 }
 R=$BASE_URL/api/events/hostile/reservations
-big=$(mktemp); head -c 3000000 /dev/zero | tr '\0' 'a' > "$big"
+big=$T/big; head -c 3000000 /dev/zero | tr '\0' 'a' > "$big"
 
 expect "a 3 MB body"                      413 -X POST --data-binary "@$big" "$R"
 expect "a body over the worker's limit"   413 -X POST --data "user_id=a&pad=$(head -c 5000 /dev/zero | tr '\0' b)" "$R"
@@ -40,7 +45,7 @@ expect "an unknown method"                405 -X BREW "$R"
 expect "a malformed order id"             404 "$BASE_URL/api/orders/not-an-order?user_id=a"
 expect "an order of an unknown event"     404 "$BASE_URL/api/orders/nosuch-00000000000000000000000000000000?user_id=a"
 expect "an overlong order id"             400 "$BASE_URL/api/orders/$(head -c 3000 /dev/zero | tr '\0' o)?user_id=a"
-expect "too many parameters"              400 "$BASE_URL/api/events/hostile?$(for i in $(seq 1 20); do printf 'k%d=v&' $i; done)"
+expect "too many parameters"              400 "$BASE_URL/api/events/hostile?$(for i in $(seq 1 20); do printf 'k%d=v&' "$i"; done)"
 expect "an oversized header"              400 -H "X-Big: $(head -c 20000 /dev/zero | tr '\0' h)" "$R"
 expect "an overlong URI"                  414 "$BASE_URL/api/events/$(head -c 20000 /dev/zero | tr '\0' e)"
 
@@ -48,16 +53,44 @@ expect "an overlong URI"                  414 "$BASE_URL/api/events/$(head -c 20
 raw=$( { exec 3<>"/dev/tcp/127.0.0.1/$PORT"; printf 'GET /api/events/hos\0tile HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' >&3; head -c 200 <&3; } 2>/dev/null | head -1)
 case $raw in "HTTP/1.1 4"*) ok "a NUL in the request line -> 4xx" ;; *) not_ok "a NUL in the request line" "got '$raw'" ;; esac
 
-# A slow client that sends half a body and stops: nginx times it out; the
-# workers never see it.
-{ exec 3<>"/dev/tcp/127.0.0.1/$PORT"; printf 'POST /api/events/hostile/reservations HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nuser_id=sl' >&3; } 2>/dev/null &
-slow=$!
-
 http GET /api/events/hostile
 check_eq "the stock is untouched" '{"event":"hostile","remaining":10,"sold":0,"sold_out":false,"total":10}' "$BODY"
 check_eq "no worker died" "$workers_before" "$(pgrep -f "seckill-worker.*$VAR" | sort | tr '\n' ' ')"
 http POST /api/events/hostile/reservations user_id=legit
 check_eq "a legitimate request is still served" 201 "$STATUS"
-kill "$slow" 2>/dev/null; wait 2>/dev/null
-rm -f "$big" /tmp/hostile.$$
+
+# --- slow clients -------------------------------------------------------------------------
+# slow_client N: POSTs user_id=slowN, its body a byte every 0.25 s (about 3 s
+# in all); writes the answer's status line to $T/slow.N (bounded: 10 s for the answer).
+slow_client() {
+  local body="user_id=slow$1" i line=''
+  exec 3<>"/dev/tcp/127.0.0.1/$PORT" || return 1
+  printf 'POST /api/events/slow/reservations HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: %d\r\nConnection: close\r\n\r\n' "${#body}" >&3
+  for ((i = 0; i < ${#body}; i++)); do printf '%s' "${body:i:1}" >&3; sleep 0.25; done
+  read -r -t 10 line <&3
+  printf '%s\n' "${line%$'\r'}" > "$T/slow.$1"
+  exec 3>&-
+}
+create_event slow 100
+nworkers=$(for n in $(admin nodes --cluster "$CLUSTER" | awk '{print $1}'); do pool_workers "$n"; done | wc -w)
+nslow=$((nworkers + 4))
+t0=$(date +%s%N)
+slow=()
+for n in $(seq 1 "$nslow"); do slow_client "$n" & slow+=($!); done
+fast=0 slowest=0
+for i in $(seq 1 10); do
+  read -r code secs < <(curl -s -o /dev/null --max-time 5 -w '%{http_code} %{time_total}\n' -X POST -d "user_id=quick$i" "$BASE_URL/api/events/slow/reservations")
+  [ "$code" = 201 ] && fast=$((fast + 1))
+  slowest=$(awk -v a="$slowest" -v b="$secs" 'BEGIN {print (b > a ? b : a)}')
+done
+sending=0; for p in "${slow[@]}"; do proc_alive "$p" && sending=$((sending + 1)); done
+check_eq "$nslow slow clients (more than the pools' $nworkers workers) were all still sending" "$nslow" "$sending"
+check "meanwhile 10 other requests were each served (201) within 0.5 s ($fast served, slowest $slowest s)" \
+  awk -v n="$fast" -v t="$slowest" 'BEGIN {exit !(n == 10 && t < 0.5)}'
+wait "${slow[@]}"
+took=$(( ($(date +%s%N) - t0) / 1000000 ))
+check_eq "the slow clients were served too, once their body was in (201 each, after $took ms)" "$nslow" \
+  "$(cat "$T"/slow.* 2>/dev/null | grep -c '^HTTP/1.1 201 ')"
+check "they were slow: over 3 s from first to last byte ($took ms)" test "$took" -ge 3000
+check_eq "no worker died" "$workers_before" "$(pgrep -f "seckill-worker.*$VAR" | sort | tr '\n' ' ')"
 finish

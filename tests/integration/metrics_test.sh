@@ -1,25 +1,25 @@
 #!/usr/bin/env bash
 # metrics_test — the Prometheus metrics and the operator status, scraped
 # before and after a known sale: every counter moves by what was played.
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 start_stack redis mysql pools nginx
-T=$(mktemp -d)
 create_event met 40
 nodes=$(admin nodes --cluster "$CLUSTER" | awk '{print $1}')
 scrape() {  # scrape FILE: every node's metrics, concatenated
-  local n; for n in $nodes; do curl -s "$ADMIN_URL/metrics/$n"; done > "$1"
+  local n; for n in $nodes; do curl -s --max-time 10 "$ADMIN_URL/metrics/$n"; done > "$1"
 }
 # total FILE METRIC [LABEL-FILTER]: the sum of a metric's samples
 total() { grep "^$2{" "$1" | grep -- "${3:-}" | awk '{s += $NF} END {printf "%d", s}'; }
 
 scrape "$T/before"
-ct=$(curl -s -o /dev/null -w '%{content_type}' "$ADMIN_URL/metrics/n1")
+ct=$(curl -s --max-time 10 -o /dev/null -w '%{content_type}' "$ADMIN_URL/metrics/n1")
 check_eq "metrics are Prometheus text 0.0.4" "text/plain; version=0.0.4; charset=utf-8" "$ct"
 check "every node answers with its own metrics" test "$(grep -c '^# TYPE seckill_redis_round_trips_total counter' "$T/before")" = "$(wc -w <<< "$nodes")"
-check_eq "another node's name is 404" 404 "$(curl -s -o /dev/null -w '%{http_code}' "$ADMIN_URL/metrics/nosuch")"
-check_eq "metrics are not on the public port" 404 "$(curl -s -o /dev/null -w '%{http_code}' "$BASE_URL/metrics/n1")"
-check_eq "nor the operator status" 404 "$(curl -s -o /dev/null -w '%{http_code}' "$BASE_URL/status/met")"
-nginx_before=$(curl -s "$ADMIN_URL/nginx_status" | awk 'NR == 3 {print $3}')
+check_eq "another node's name is 404" 404 "$(curl -s --max-time 10 -o /dev/null -w '%{http_code}' "$ADMIN_URL/metrics/nosuch")"
+check_eq "metrics are not on the public port" 404 "$(curl -s --max-time 10 -o /dev/null -w '%{http_code}' "$BASE_URL/metrics/n1")"
+check_eq "nor the operator status" 404 "$(curl -s --max-time 10 -o /dev/null -w '%{http_code}' "$BASE_URL/status/met")"
+nginx_before=$(curl -s --max-time 10 "$ADMIN_URL/nginx_status" | awk 'NR == 3 {print $3}')
 
 # The sale: one bad request, 60 users for 40 tickets, 5 payments.
 http POST /api/events/met/reservations "user_id=bad%2Fid"
@@ -42,24 +42,24 @@ taken=$(total "$T/after" seckill_node_taken_tickets 'event="met"')
 check_eq "the nodes' taken tickets add up to the 40 sold" 40 "$taken"
 check "each node reports its allotment" test "$(grep -c '^seckill_node_allotment_tickets{.*event="met"' "$T/after")" = "$(wc -w <<< "$nodes")"
 check "worker start times are there" grep -q '^seckill_worker_start_time_seconds{' "$T/after"
-nginx_after=$(curl -s "$ADMIN_URL/nginx_status" | awk 'NR == 3 {print $3}')
+nginx_after=$(curl -s --max-time 10 "$ADMIN_URL/nginx_status" | awk 'NR == 3 {print $3}')
 check "nginx stub_status counted the sale" test $(( nginx_after - nginx_before )) -ge 66
 
 # The operator status.
-s=$(curl -s "$ADMIN_URL/status/met")
+s=$(curl -s --max-time 10 "$ADMIN_URL/status/met")
 check_eq "status: stock" "40 40 0 true" "$(jq -r '"\(.total) \(.sold) \(.remaining) \(.sold_out)"' <<< "$s")"
 check_eq "status: 5 paid" 5 "$(jq .paid <<< "$s")"
 check_eq "status: every node with its weight share" "$(wc -w <<< "$nodes")" "$(jq '[.nodes[] | select(.weight_share > 0)] | length' <<< "$s")"
 check_eq "status: nodes hold the 40" 40 "$(jq '[.nodes[].held] | add' <<< "$s")"
 check "status: nginx's request count" jq -e '.nginx.requests > 0' <<< "$s"
-check_eq "status of an unknown event is 404" 404 "$(curl -s -o /dev/null -w '%{http_code}' "$ADMIN_URL/status/nosuch")"
+check_eq "status of an unknown event is 404" 404 "$(curl -s --max-time 10 -o /dev/null -w '%{http_code}' "$ADMIN_URL/status/nosuch")"
 
 # The reconciler's metrics (textfile collector) and its pass on the status.
 reconcile --once --metrics-file "$T/reconciler.prom" > /dev/null
 check "the reconciler writes its metrics file" grep -q '^seckill_reconciler_last_run_moved [0-9]' "$T/reconciler.prom"
 check "which counts the 45 entries of the sale" test "$(awk '$1 == "seckill_reconciler_last_run_moved" {print $2}' "$T/reconciler.prom")" -ge 45
 check "and its success time" test "$(awk '$1 == "seckill_reconciler_last_success_timestamp_seconds" {printf "%d", $2}' "$T/reconciler.prom")" -gt 0
-s=$(curl -s "$ADMIN_URL/status/met")
+s=$(curl -s --max-time 10 "$ADMIN_URL/status/met")
 check "the status shows the reconciler's pass" jq -e '.reconciler.reconciled_at > 0 and .reconciler.lag_ms == 0' <<< "$s"
 paid_order=$(orders_of "$d" | head -1 | cut -d' ' -f1)
 ttl=$(redis_cli ttl "ev:{met}:o:$paid_order")
@@ -67,5 +67,4 @@ check "a paid order's hash expires a day after it reached MySQL (ttl $ttl)" test
 unpaid=$(orders_of "$d" | sed -n 10p | cut -d' ' -f1)
 check_eq "a reserved order's hash does not expire" -1 "$(redis_cli ttl "ev:{met}:o:$unpaid")"
 
-rm -rf "$T"
 finish

@@ -6,14 +6,15 @@
 # coverage without running the whole suite twice; for that, and for the
 # integration tests on sanitized workers, run: make test SANITIZE=1.
 # Needs no stack.
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 ROOT=$(cd "$TESTS_DIR/.." && pwd)
 log=$(mktemp /tmp/seckill-san.XXXXXX)
-trap 'rm -f "$log"' EXIT
+at_exit "rm -f '$log'"
 
 # MAKEFLAGS from an enclosing make (make test) would bring its jobserver and
 # command-line variables; this make stands alone.
-if MAKEFLAGS= make -s -j2 -C "$ROOT" SANITIZE=1 build-san/unit-tests > "$log" 2>&1; then
+if MAKEFLAGS='' make -s -j2 -C "$ROOT" SANITIZE=1 build-san/unit-tests > "$log" 2>&1; then
   ok "make SANITIZE=1 builds build-san/unit-tests"
 else
   grep -E 'error|Error' "$log" | head -20 | sed 's/^/# /'
