@@ -57,15 +57,17 @@ need_count() {
 }
 
 # --- Exit hooks -------------------------------------------------------------------
-# at_exit FUNCTION: calls FUNCTION when the script exits, before the functions
-# registered earlier (a load stops before its stack). INT and TERM exit too,
-# so the hooks run when the script is interrupted or killed by a timeout.
-AT_EXIT=()
+# at_exit CMD: runs CMD (a function name, or a command string, eval'd) when
+# the script exits, before those registered earlier (a load stops before its
+# stack). INT and TERM exit too, so the hooks run when the script is
+# interrupted or killed by a timeout. tests/lib.sh registers hooks the same
+# way before it sources this file: they are kept.
+[ -n "${AT_EXIT+set}" ] || AT_EXIT=()
 at_exit() {
   AT_EXIT=("$1" "${AT_EXIT[@]}")
   trap run_at_exit EXIT; trap 'exit 130' INT; trap 'exit 143' TERM
 }
-run_at_exit() { local f; for f in "${AT_EXIT[@]}"; do "$f" || true; done; }
+run_at_exit() { local c; for c in "${AT_EXIT[@]}"; do eval "$c" || true; done; }
 
 # pid_alive FILE: true when FILE holds the pid of a live process (a zombie,
 # killed but not yet reaped, is not alive).

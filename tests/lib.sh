@@ -38,10 +38,11 @@ export CURL_HOME
 printf 'max-time = %s\n' "$CURL_MAX_TIME" > "$CURL_HOME/.curlrc"
 # at_exit CMD: runs CMD (a string, eval'd) when the file exits, after those
 # registered later (the stack stops last). Use it instead of trap ... EXIT.
-# A TERM (tests/run's timeout) ends the file through this too.
+# A TERM (tests/run's timeout) ends the file through this too. scripts/lib.sh,
+# which start_stack sources, has the same at_exit and keeps these hooks.
 AT_EXIT=()
 at_exit() { AT_EXIT=("$1" "${AT_EXIT[@]}"); }
-run_at_exit() { local c; for c in "${AT_EXIT[@]}"; do eval "$c"; done; }
+run_at_exit() { local c; for c in "${AT_EXIT[@]}"; do eval "$c" || true; done; }
 trap run_at_exit EXIT
 trap 'exit 143' TERM
 # shellcheck disable=SC2016 # at_exit's commands expand when they run
@@ -119,12 +120,8 @@ stop_stack() {
 }
 
 admin() { "$BUILD/seckill-admin" "$@"; }
-# create_event EVENT TICKETS [LIMIT] [WINDOW]
-create_event() {
-  admin create-event --event "$1" --tickets "$2" --limit "${3:-1}" --window "${4:-600}" \
-    --redis "unix:$REDIS_SOCK" --redis-password-file "$VAR/secrets/redis.pass" \
-    --cluster "$CLUSTER" --sqlite-dir "$VAR/nodes" > /dev/null
-}
+# create_event EVENT TICKETS [LIMIT [WINDOW [seckill-admin args...]]]: scripts/lib.sh's,
+# sourced by start_stack.
 
 # http METHOD PATH [FORM-DATA]: sets STATUS, BODY and HEADERS.
 http() {
