@@ -25,6 +25,10 @@
 --               ends, done-<tid> when it stops (wrk itself stops only at -d: the
 --               caller ends it), and acked-<tid>: "ORDER USER" per 201
 --   OFFSET      user numbers start after OFFSET (a second wave of new users)
+-- A thread that stops leaves its connections' requests in flight unanswered
+-- to it (wrk drops them): the server may still have served them, so the
+-- stores can hold up to a connection's worth of orders more per thread than
+-- the 201s counted here.
 --
 -- What wrk allows, and so what done() prints:
 --   status CODE N, requests N, duration_us N   the run (answers counted by the

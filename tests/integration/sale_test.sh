@@ -58,8 +58,11 @@ check_eq "the selling phase sold the stock once" 1000 \
 check_eq "the sold-out phase answered only 409" '["409"]' \
   "$(jq -c '[.phases[] | select(.name == "soldout") | .statuses | keys[]] | unique' "$J")"
 check "expired tickets were sold again" test "$(jq .orders.expired "$J")" -gt 0 -a "$(jq .orders.resold "$J")" = "$(jq .orders.expired "$J")"
-check_eq "the lapsed tickets are sold in the resale phase and wave 2" "$(jq .orders.expired "$J")" \
-  "$(jq '[.phases[] | select(.name == "resale" or (.name | startswith("wave2"))) | .statuses["201"] // 0] | add // 0' "$J")"
+# (a reservation answered after its wrk thread stopped, at the end of wave 1,
+# is one of the lapsed tickets sold again but not among wrk's 201s)
+check_eq "the lapsed tickets are sold in the resale phase and wave 2 (201s, plus $((rows - acked)) after a stop)" \
+  "$(jq .orders.expired "$J")" "$(( $(jq '[.phases[] | select(.name == "resale" or (.name | startswith("wave2")))
+    | .statuses["201"] // 0] | add // 0' "$J") + rows - acked ))"
 weights=$("$BUILD/seckill-admin" nodes --cluster "$CLUSTER")
 total_w=$(awk '{s += $2} END {print s}' <<< "$weights")
 while read -r node weight _; do
