@@ -5,8 +5,12 @@
 #   - sales per node match the 201s, next to the configured weights
 #   - orders by status, revenue, sales per second, payment conversion
 #   - --event picks the per-event reports' event (default: the latest)
-#   - the audit: ok when reconciled, pending while a change is unreconciled,
-#     MISMATCH (exit 1) after an order row is deleted behind its back
+#   - the audit: ok when reconciled, pending while a change is unreconciled
+#     (MISMATCH with --settled), MISMATCH (exit 1) after an order row is
+#     deleted behind its back: a released one (orders made differ) or a paid
+#     one (held differs); --event audits one event; --sold-out finds the
+#     tickets unsold while demand remained
+#   - --help and bad usage touch nothing (exit 0 and 2)
 #   - the reporter cannot write, not even a temporary table
 #   - a clear one-line error when Redis or MariaDB is down
 . "$(dirname "$0")/../lib.sh"
@@ -34,7 +38,7 @@ admin create-event --event rep --tickets 50 --limit 1 --window 600 --price 1250 
   --cluster "$CLUSTER" --sqlite-dir "$VAR/nodes" > /dev/null
 for i in $(seq 1 80); do echo "POST /api/events/rep/reservations user_id=u$i"; done | race 40 "$T/race"
 check_eq "80 users for 50 tickets: 50 answered 201" 50 "$(grep -c ' 201$' "$T/race/results")"
-grep ' 201$' "$T/race/results" | while read -r n s; do jq -r '.order_id + " " + .user_id + " " + .node' "$T/race/$n"; done > "$T/sold"
+grep ' 201$' "$T/race/results" | while read -r n _; do jq -r '.order_id + " " + .user_id + " " + .node' "$T/race/$n"; done > "$T/sold"
 paid=0
 while read -r oid user _; do
   http POST "/api/orders/$oid/payment" "user_id=$user"
@@ -71,15 +75,17 @@ check_eq "sales per second: the seconds add up to 50" 50 \
   "$(section "== 03 " < "$T/report" | awk '{ s += $(NF - 1) } END { print s }')"
 pt=$(section "== 04 " < "$T/report")
 check_eq "payment times: 50 orders, 5 paid, conversion 10 %" "rep 50 5 10.0" "$(cut -d' ' -f1-4 <<< "$pt")"
+# shellcheck disable=SC2016 # an awk program
 check "payment times: median <= p90 <= p99, all set" \
   awk '{ exit !($5 ~ /^[0-9.]+$/ && $5 <= $6 && $6 <= $7) }' <<< "$pt"
 check_eq "consistency audit: rep holds 50 of 50, not oversold" "rep 50 45 5 50 0" \
   "$(section "== 05 " < "$T/report" | grep '^rep ')"
 check_eq "hardest triers: 10 users for rep, 2 for early" "10 2" \
   "$(section "== 06 " < "$T/report" | awk '{ c[$1]++ } END { print c["rep"] + 0, c["early"] + 0 }')"
-check "the audit says ok for both events" \
-  grep -qxF "audit rep: total 50, redis sold 50, mysql held 50, ok" "$T/report"
-check "and for early" grep -qxF "audit early: total 5, redis sold 2, mysql held 2, ok" "$T/report"
+AUDIT_REP="audit rep: total 50, redis sold 50, mysql held 50, orders made 50 (redis) / 50 (mysql), ok"
+AUDIT_EARLY="audit early: total 5, redis sold 2, mysql held 2, orders made 2 (redis) / 2 (mysql), ok"
+check "the audit says ok for both events" grep -qxF "$AUDIT_REP" "$T/report"
+check "and for early" grep -qxF "$AUDIT_EARLY" "$T/report"
 
 "$REPORT" --event early > "$T/early"
 check "--event early: the per-event reports are about early" \
@@ -92,26 +98,40 @@ check_eq "--event of an unknown event is a usage error" 2 "$?"
 # --- the audit alone ---------------------------------------------------------------------
 out=$("$REPORT" --audit-only); rc=$?
 check_eq "--audit-only exits 0" 0 "$rc"
-check_eq "--audit-only prints only the audit lines" \
-  "audit early: total 5, redis sold 2, mysql held 2, ok|audit rep: total 50, redis sold 50, mysql held 50, ok" \
-  "$(paste -sd'|' <<< "$out")"
+check_eq "--audit-only prints only the audit lines" "$AUDIT_EARLY|$AUDIT_REP" "$(paste -sd'|' <<< "$out")"
+out=$("$REPORT" --audit-only --event rep --sold-out --settled); rc=$?
+check_eq "--event rep --sold-out --settled: rep alone, sold out and settled, exit 0" "0 $AUDIT_REP" "$rc $out"
+out=$("$REPORT" --audit-only --event early --sold-out); rc=$?
+check_eq "--event early --sold-out: 3 of early's 5 tickets unsold while demand remained, exit 1" \
+  "1 ${AUDIT_EARLY%, ok}, MISMATCH (unsold while demand remained: 3 in Redis)" "$rc $out"
 
 read -r oid user _ < <(sed -n 10p "$T/sold")
 http POST "/api/orders/$oid/cancellation" "user_id=$user"
 check_eq "a reserved order is cancelled" 200 "$STATUS"
 out=$("$REPORT" --audit-only); rc=$?
 check_eq "an unreconciled cancellation: --audit-only still exits 0" 0 "$rc"
-check "and says pending, within 1 entry" grep -qF \
-  "audit rep: total 50, redis sold 49, mysql held 50, pending (redis sold - mysql held = -1, within 1 unreconciled" <<< "$out"
+check "and says pending, within 1 entry" grep -qF "audit rep: total 50, redis sold 49, mysql held 50, orders made \
+50 (redis) / 50 (mysql), pending (redis - mysql: held -1, orders made 0, within 1 unreconciled" <<< "$out"
+out=$("$REPORT" --audit-only --settled); rc=$?
+check_eq "with --settled the unreconciled cancellation is a mismatch: exit 1" 1 "$rc"
+check "naming held" grep -qF "audit rep: total 50, redis sold 49, mysql held 50, orders made 50 (redis) / 50 (mysql), \
+MISMATCH (redis sold - mysql held = -1, unreconciled entries: 0)" <<< "$out"
 reconcile
 out=$("$REPORT" --audit-only)
-check "after the reconciler ran: ok again" grep -qxF "audit rep: total 50, redis sold 49, mysql held 49, ok" <<< "$out"
+check "after the reconciler ran: ok again" grep -qxF \
+  "audit rep: total 50, redis sold 49, mysql held 49, orders made 50 (redis) / 50 (mysql), ok" <<< "$out"
+
+mysql_root seckill -e "DELETE FROM orders WHERE event_id = 'rep' AND status = 'cancelled'"
+out=$("$REPORT" --audit-only); rc=$?
+check_eq "the cancelled order's row deleted: --audit-only exits 1" 1 "$rc"
+check "and prints MISMATCH for rep: held agrees, the orders made do not" grep -qxF "audit rep: total 50, redis sold 49, \
+mysql held 49, orders made 50 (redis) / 49 (mysql), MISMATCH (orders made in redis - mysql rows = 1, unreconciled entries: 0)" <<< "$out"
 
 mysql_root seckill -e "DELETE FROM orders WHERE event_id = 'rep' AND status = 'paid' LIMIT 1"
 out=$("$REPORT" --audit-only); rc=$?
 check_eq "an order row deleted behind the reconciler's back: --audit-only exits 1" 1 "$rc"
-check "and prints MISMATCH for rep" grep -q "^audit rep: total 50, redis sold 49, mysql held 48, MISMATCH (" <<< "$out"
-check "early is still ok" grep -qxF "audit early: total 5, redis sold 2, mysql held 2, ok" <<< "$out"
+check "and prints MISMATCH for rep" grep -q "^audit rep: total 50, redis sold 49, mysql held 48, .*MISMATCH (redis sold - mysql held = 1" <<< "$out"
+check "early is still ok" grep -qxF "$AUDIT_EARLY" <<< "$out"
 "$REPORT" > /dev/null 2>&1
 check_eq "the full report exits 1 too" 1 "$?"
 
@@ -121,7 +141,18 @@ check "the reporter cannot INSERT" fails mysql_as reporter -e "INSERT INTO order
 node, status, reserved_at, expires_at) VALUES ('x', 'rep', 'x', 'n1', 'paid', NOW(), NOW())"
 check "the reporter cannot DELETE" fails mysql_as reporter -e "DELETE FROM orders"
 check "the reporter cannot create a temporary table" fails mysql_as reporter -e "CREATE TEMPORARY TABLE t (x INT)"
-check_eq "no row was added or removed" 51 "$(mysql_root seckill -N -e 'SELECT COUNT(*) FROM orders')"
+check_eq "no row was added or removed" 50 "$(mysql_root seckill -N -e 'SELECT COUNT(*) FROM orders')"
+
+# --- usage ------------------------------------------------------------------------------------
+out=$(SECKILL_VAR=$T/novar "$REPORT" --help); rc=$?
+check_eq "--help: exit 0, the usage, nothing created" "0 1 no" \
+  "$rc $(grep -c '^  scripts/report --audit-only' <<< "$out") $([ -e "$T/novar" ] && echo yes || echo no)"
+for args in "--sold-out" "--event" "--event bad/id" "--bogus"; do
+  # shellcheck disable=SC2086 # the words are the arguments
+  SECKILL_VAR=$T/novar "$REPORT" $args > "$T/out" 2> "$T/err"; rc=$?
+  check_eq "'$args' is bad usage: exit 2, one line on stderr, nothing created" "2 1 no" \
+    "$rc $(wc -l < "$T/err") $([ -e "$T/novar" ] && echo yes || echo no)"
+done
 
 # --- servers down --------------------------------------------------------------------------
 "$ROOT/scripts/stack" down redis > /dev/null
