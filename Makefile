@@ -1,5 +1,5 @@
 # Flash-sale ticketing: the front door.
-#   make            build every binary into build/
+#   make            build every binary, and the man pages, into build/
 #   make test       unit + integration tests (starts its own servers)
 #   make lint       shellcheck and luac -p on every script (part of make test)
 #   make run        the main job: a full flash sale on the local stack
@@ -46,11 +46,19 @@ LIBS_SQLITE := -lsqlite3
 LIBS_MYSQL  := -lmysqlcppconn
 LIBS_FCGI   := -lfcgi -lpthread -lcurl
 
+# The man pages, made by help2man from each program's --help and --version:
+# section 8 (system administration commands and daemons, as Debian's policy
+# files them) for the worker and the reconciler, which the systemd units run;
+# section 1 for seckill-admin, a command an operator or a script runs by hand.
+MAN1 := $(BUILD)/man/seckill-admin.1
+MAN8 := $(BUILD)/man/seckill-worker.8 $(BUILD)/man/seckill-reconciler.8
+MANS := $(MAN1) $(MAN8)
+
 BINS := $(BUILD)/seckill-worker $(BUILD)/seckill-hello $(BUILD)/seckill-admin $(BUILD)/unit-tests \
         $(if $(wildcard reconciler/main.cpp),$(BUILD)/seckill-reconciler)
 
-.PHONY: all test test-unit lint run bench install clean deps stack-up stack-down fuzz fuzz-smoke clean-fuzz FORCE
-all: $(BINS)
+.PHONY: all man test test-unit lint run bench install clean deps stack-up stack-down fuzz fuzz-smoke clean-fuzz FORCE
+all: $(BINS) $(MANS)
 
 # The C++ <-> Lua protocol, generated from lua/protocol.json (scripts/protocol-gen.cpp).
 # Every object may include the generated header: it is made before any is compiled.
@@ -80,6 +88,29 @@ $(BUILD)/gen/version_string.h: FORCE
 	  '#pragma once' "#define SECKILL_VERSION \"$$v\"" > $@.tmp; \
 	if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv -f $@.tmp $@; echo "version: $$v"; fi
 FORCE:
+
+# The man pages (help2man runs each program with --help and --version). A man
+# page's date is its commit's, so that a rebuild of the same commit is the same.
+MAN_DESC_seckill-worker     := FastCGI worker of a flash-sale node pool
+MAN_DESC_seckill-admin      := operator commands of the flash-sale system: events, the cluster config
+MAN_DESC_seckill-reconciler := moves the orders of a flash sale from Redis into MySQL, releases expired reservations
+# A program with commands: each command's --help, verbatim, in a COMMANDS section.
+MAN_COMMANDS_seckill-admin  := create-event fill nodes sale-setting
+define help2man
+@command -v help2man > /dev/null || { echo "help2man is missing: run scripts/install-deps build (the package help2man)" >&2; exit 1; }
+@mkdir -p $(@D)
+@echo "help2man $@"
+@printf '[COMMANDS]\n' > $@.h2m
+@for c in $(MAN_COMMANDS_$*); do printf '.SS "%s"\n.nf\n' "$$c"; $< "$$c" --help | sed 's/\\/\\e/g; s/-/\\-/g; s/^[.'"'"']/\\\&&/'; printf '.fi\n'; done >> $@.h2m
+@SOURCE_DATE_EPOCH=$${SOURCE_DATE_EPOCH:-$$(git -C '$(CURDIR)' log -1 --format=%ct 2>/dev/null || date +%s)} \
+  help2man --no-info --section $(1) --name '$(MAN_DESC_$*)' $(if $(MAN_COMMANDS_$*),--include $@.h2m) --output $@.tmp $< && \
+  mv -f $@.tmp $@; rm -f $@.h2m
+endef
+$(BUILD)/man/%.1: $(BUILD)/%
+	$(call help2man,1)
+$(BUILD)/man/%.8: $(BUILD)/%
+	$(call help2man,8)
+man: $(MANS)
 
 $(BUILD)/obj/%.o: %.cpp | $(BUILD)/gen/lua_protocol.h
 	@mkdir -p $(@D)
