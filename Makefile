@@ -4,7 +4,7 @@
 #   make lint       shellcheck and luac -p on every script (part of make test)
 #   make run        the main job: a full flash sale on the local stack
 #   make bench      benchmarks against ceilings measured in the same run
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make install    PREFIX=/usr/local DESTDIR=   (make uninstall: the same files, removed)
 #   SANITIZE=1      build with AddressSanitizer + UBSan (into build-san/)
 #   VERSION=...     the version the binaries print (default: git describe --always --dirty)
 
@@ -57,7 +57,7 @@ MANS := $(MAN1) $(MAN8)
 BINS := $(BUILD)/seckill-worker $(BUILD)/seckill-hello $(BUILD)/seckill-admin $(BUILD)/unit-tests \
         $(if $(wildcard reconciler/main.cpp),$(BUILD)/seckill-reconciler)
 
-.PHONY: all man test test-unit lint run bench install clean deps stack-up stack-down fuzz fuzz-smoke clean-fuzz FORCE
+.PHONY: all man test test-unit lint run bench install uninstall clean deps stack-up stack-down fuzz fuzz-smoke clean-fuzz FORCE
 all: $(BINS) $(MANS)
 
 # The C++ <-> Lua protocol, generated from lua/protocol.json (scripts/protocol-gen.cpp).
@@ -155,14 +155,53 @@ stack-up: all
 stack-down:
 	scripts/stack down
 
-SHARE := $(DESTDIR)$(PREFIX)/share/seckill
+# ---- Install ----------------------------------------------------------------
+# make install [PREFIX=/usr/local] [DESTDIR=] installs sets of files; a set is
+# inst_NAME_DIR (its folder, under DESTDIR), inst_NAME_MODE, inst_NAME_FILES,
+# and inst_NAME_TREE: empty, the files go flat into the folder; 1, each keeps
+# its path in the source tree below the folder (lua/x.lua: share/seckill/lua/x.lua).
+# make uninstall removes exactly the files of the sets, then those of
+# OWN_DIRS that are left empty; shared folders (bin, share/man/man1) stay.
+# A file installed outside a set would stay behind after uninstall:
+# tests/integration/release_test.sh checks that nothing does.
+SHARE  := $(PREFIX)/share/seckill
+DOCDIR := $(PREFIX)/share/doc/seckill
+MANDIR := $(PREFIX)/share/man
+INSTALL_SETS := bin man1 man8 doc data
+inst_bin_DIR    := $(PREFIX)/bin
+inst_bin_MODE   := 0755
+inst_bin_FILES  := $(BUILD)/seckill-worker $(BUILD)/seckill-admin $(BUILD)/seckill-reconciler
+inst_man1_DIR   := $(MANDIR)/man1
+inst_man1_MODE  := 0644
+inst_man1_FILES := $(MAN1)
+inst_man8_DIR   := $(MANDIR)/man8
+inst_man8_MODE  := 0644
+inst_man8_FILES := $(MAN8)
+inst_doc_DIR    := $(DOCDIR)
+inst_doc_MODE   := 0644
+inst_doc_FILES  := LICENSE CHANGELOG README.md
+inst_data_DIR   := $(SHARE)
+inst_data_MODE  := 0644
+inst_data_TREE  := 1
+inst_data_FILES := $(wildcard lua/*.lua) $(filter-out %/,$(wildcard nginx/*)) etc/cluster.conf \
+                   $(sort $(shell find sql web deploy -type f 2>/dev/null))
+OWN_DIRS := $(SHARE) $(DOCDIR)
+
+# installed NAME: the paths (under DESTDIR) of set NAME's files once installed.
+installed = $(if $(inst_$(1)_TREE),$(addprefix $(inst_$(1)_DIR)/,$(inst_$(1)_FILES)),$(addprefix $(inst_$(1)_DIR)/,$(notdir $(inst_$(1)_FILES))))
+INSTALLED := $(foreach s,$(INSTALL_SETS),$(call installed,$(s)))
+# install_set NAME: the shell command that installs set NAME.
+install_set = $(if $(inst_$(1)_TREE), \
+  for f in $(inst_$(1)_FILES); do install -D -m $(inst_$(1)_MODE) "$$f" "$(DESTDIR)$(inst_$(1)_DIR)/$$f"; done, \
+  install -d "$(DESTDIR)$(inst_$(1)_DIR)"; install -m $(inst_$(1)_MODE) $(inst_$(1)_FILES) "$(DESTDIR)$(inst_$(1)_DIR)/")
+
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(SHARE)/lua $(SHARE)/nginx $(SHARE)/etc
-	install -m 0755 $(BUILD)/seckill-worker $(BUILD)/seckill-admin $(BUILD)/seckill-reconciler $(DESTDIR)$(PREFIX)/bin/
-	install -m 0644 lua/*.lua $(SHARE)/lua/
-	install -m 0644 nginx/* $(SHARE)/nginx/
-	install -m 0644 etc/cluster.conf $(SHARE)/etc/
-	cp -r sql web deploy $(SHARE)/
+	@set -e; $(foreach s,$(INSTALL_SETS),echo "install: $(s) -> $(DESTDIR)$(inst_$(s)_DIR)"; $(call install_set,$(s));)
+
+uninstall:
+	@echo "uninstall: $(words $(INSTALLED)) files from $(DESTDIR)$(PREFIX)"
+	@rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	@for d in $(addprefix $(DESTDIR),$(OWN_DIRS)); do [ ! -d "$$d" ] || find "$$d" -depth -type d -empty -delete; done
 
 clean:
 	rm -rf build build-san
