@@ -5,8 +5,12 @@
 #   make run        the main job: a full flash sale on the local stack
 #   make bench      benchmarks against ceilings measured in the same run
 #   make install    PREFIX=/usr/local DESTDIR=   (make uninstall: the same files, removed)
+#   make deps       install the Debian packages (DEPS=all, or run, test, browser, fuzz, build)
 #   SANITIZE=1      build with AddressSanitizer + UBSan (into build-san/)
 #   VERSION=...     the version the binaries print (default: git describe --always --dirty)
+# The targets that need packages (run, test, bench, soak, stack-up, fuzz)
+# check for them first and say what is missing (scripts/install-deps --check
+# PURPOSE); they never call apt.
 
 CXX      ?= g++
 PREFIX   ?= /usr/local
@@ -130,10 +134,16 @@ $(BUILD)/seckill-reconciler: $(call obj,reconciler/main.cpp) $(RECON_OBJ) $(COMM
 $(BUILD)/unit-tests: $(call obj,$(UNIT_SRC)) $(FCGI_OBJ) $(RECON_OBJ) $(ADMIN_OBJ) $(COUNTER_OBJ) $(COMMON_OBJ)
 	$(CXX) $(LDFLAGS) -o $@ $^ $(LIBS_FCGI) $(LIBS_REDIS) $(LIBS_SQLITE) $(LIBS_MYSQL)
 
+# make deps [DEPS=PURPOSE...]: installs the packages (apt; needs root or sudo).
+# deps-PURPOSE: checks only, and fails naming what is missing and the command
+# that installs it (scripts/install-deps --check PURPOSE).
+DEPS ?= all
 deps:
-	scripts/install-deps
+	scripts/install-deps $(DEPS)
+deps-%:
+	@scripts/install-deps --check $*
 
-test: deps all
+test: deps-test all
 	BUILD=$(BUILD) tests/run
 
 test-unit: $(BUILD)/unit-tests
@@ -142,15 +152,15 @@ test-unit: $(BUILD)/unit-tests
 lint:
 	tests/integration/lint_test.sh
 
-run: deps all
+run: deps-run all
 	BUILD=$(BUILD) scripts/sale $(if $(TICKETS),--tickets $(TICKETS)) $(if $(REQUESTS),--requests $(REQUESTS)) \
 	  $(if $(USERS),--users $(USERS)) $(if $(CONCURRENCY),--concurrency $(CONCURRENCY)) \
 	  $(if $(PAYERS),--payers $(PAYERS)) $(if $(WINDOW),--window $(WINDOW))
 
-bench: deps all
+bench: deps-run all
 	BUILD=$(BUILD) scripts/bench
 
-stack-up: all
+stack-up: deps-run all
 	scripts/stack up
 stack-down:
 	scripts/stack down
@@ -231,7 +241,7 @@ $(FUZZ_BUILD)/obj/%.o: %.cpp
 $(FUZZ_BUILD)/request_fuzz: $(FUZZ_OBJ)
 	$(FUZZ_CXX) -fsanitize=fuzzer,address,undefined -o $@ $^
 
-fuzz: $(FUZZ_BUILD)/request_fuzz
+fuzz: deps-fuzz $(FUZZ_BUILD)/request_fuzz
 	@mkdir -p var/fuzz/corpus
 	cp tests/fuzz/corpus/* var/fuzz/corpus/
 	$(FUZZ_BUILD)/request_fuzz $(FUZZ_RUN) -max_total_time=$(or $(FUZZ_SECONDS),600) var/fuzz/corpus
@@ -250,5 +260,5 @@ clean-fuzz:
 
 # The soak: 10 minutes at about 80 % of the measured maximum (SOAK_SECONDS).
 .PHONY: soak
-soak: deps all
+soak: deps-run all
 	BUILD=$(BUILD) scripts/soak
