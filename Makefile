@@ -170,10 +170,16 @@ stack-down:
 # inst_NAME_DIR (its folder, under DESTDIR), inst_NAME_MODE, inst_NAME_FILES,
 # and inst_NAME_TREE: empty, the files go flat into the folder; 1, each keeps
 # its path in the source tree below the folder (lua/x.lua: share/seckill/lua/x.lua).
-# make uninstall removes exactly the files of the sets, then those of
-# OWN_DIRS that are left empty; shared folders (bin, share/man/man1) stay.
-# A file installed outside a set would stay behind after uninstall:
-# tests/integration/release_test.sh checks that nothing does.
+# A script of INSTALL_SCRIPTS, run after the sets as SCRIPT --destdir DESTDIR
+# --prefix PREFIX --build BUILD, installs what a set cannot (files rendered
+# from the cluster config, the operator's files only where absent); it must
+# append each path it writes (without DESTDIR, one a line) to the file named
+# by $$SECKILL_INSTALL_MANIFEST.
+# Every installed path goes into the manifest, $(MANIFEST) (with what an
+# earlier install listed); make uninstall removes exactly the files it lists
+# (the sets' files when there is none), then those of OWN_DIRS left empty;
+# shared folders (bin, share/man/man1, /etc) stay. A file installed and not
+# listed would stay behind: tests/integration/release_test.sh checks that none does.
 SHARE  := $(PREFIX)/share/seckill
 DOCDIR := $(PREFIX)/share/doc/seckill
 MANDIR := $(PREFIX)/share/man
@@ -195,7 +201,9 @@ inst_data_MODE  := 0644
 inst_data_TREE  := 1
 inst_data_FILES := $(wildcard lua/*.lua) $(filter-out %/,$(wildcard nginx/*)) etc/cluster.conf \
                    $(sort $(shell find sql web deploy -type f 2>/dev/null))
+INSTALL_SCRIPTS :=
 OWN_DIRS := $(SHARE) $(DOCDIR)
+MANIFEST := $(SHARE)/install-manifest
 
 # installed NAME: the paths (under DESTDIR) of set NAME's files once installed.
 installed = $(if $(inst_$(1)_TREE),$(addprefix $(inst_$(1)_DIR)/,$(inst_$(1)_FILES)),$(addprefix $(inst_$(1)_DIR)/,$(notdir $(inst_$(1)_FILES))))
@@ -207,10 +215,17 @@ install_set = $(if $(inst_$(1)_TREE), \
 
 install: all
 	@set -e; $(foreach s,$(INSTALL_SETS),echo "install: $(s) -> $(DESTDIR)$(inst_$(s)_DIR)"; $(call install_set,$(s));)
+	@m="$(DESTDIR)$(MANIFEST)"; set -e; touch "$$m"; \
+	printf '%s\n' $(INSTALLED) '$(MANIFEST)' >> "$$m"; \
+	$(foreach x,$(INSTALL_SCRIPTS),echo "install: $(x)"; \
+	  SECKILL_INSTALL_MANIFEST="$$m" $(x) --destdir "$(DESTDIR)" --prefix "$(PREFIX)" --build "$(BUILD)";) \
+	sort -u -o "$$m" "$$m"; chmod 0644 "$$m"; echo "install: $$(wc -l < "$$m") files, listed in $$m"
 
 uninstall:
-	@echo "uninstall: $(words $(INSTALLED)) files from $(DESTDIR)$(PREFIX)"
-	@rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	@m="$(DESTDIR)$(MANIFEST)"; \
+	if [ -f "$$m" ]; then list=$$(cat "$$m"); else list='$(INSTALLED)'; fi; \
+	n=0; for f in $$list; do [ ! -e "$(DESTDIR)$$f" ] || { rm -f "$(DESTDIR)$$f" && n=$$((n + 1)); }; done; \
+	echo "uninstall: $$n files removed from $(or $(DESTDIR),/)"
 	@for d in $(addprefix $(DESTDIR),$(OWN_DIRS)); do [ ! -d "$$d" ] || find "$$d" -depth -type d -empty -delete; done
 
 clean:

@@ -9,7 +9,8 @@
 #     the same version), their man pages, LICENSE, CHANGELOG and share/seckill/
 #   - the man pages exist, carry the version, and groff renders them without
 #     a warning (-ww), as does man -l
-#   - make uninstall with the same DESTDIR and PREFIX leaves no file behind
+#   - make uninstall with the same DESTDIR and PREFIX leaves no file behind;
+#     a script of INSTALL_SCRIPTS has what it lists in the manifest removed too
 #   - LICENSE is Debian's Apache-2.0 text (/usr/share/common-licenses), byte
 #     for byte
 . "$(dirname "$0")/../lib.sh"
@@ -73,6 +74,25 @@ left=$(find "$R" ! -type d | sed "s|^$R||" | head -5 | tr '\n' ' ')
 check_eq "make uninstall leaves no file behind" "" "$left"
 check "and removes the project's own folders (share/seckill, share/doc/seckill)" \
   test ! -e "$R/usr/share/seckill" -a ! -e "$R/usr/share/doc/seckill"
+
+# A script of INSTALL_SCRIPTS lists what it writes in $SECKILL_INSTALL_MANIFEST;
+# uninstall removes that too, and nothing the script did not list.
+R2=$T/root2
+cat > "$T/install-extra" <<'SCRIPT'
+#!/usr/bin/env bash
+# install-extra --destdir D --prefix P --build B: a file rendered at install time.
+set -euo pipefail
+install -d "$2/etc/seckill-extra" && echo rendered > "$2/etc/seckill-extra/extra.conf"
+echo /etc/seckill-extra/extra.conf >> "$SECKILL_INSTALL_MANIFEST"
+SCRIPT
+chmod +x "$T/install-extra"
+mkdir -p "$R2/etc/seckill-extra" && echo mine > "$R2/etc/seckill-extra/operator.conf"
+"${MAKE[@]}" install DESTDIR="$R2" PREFIX=/usr INSTALL_SCRIPTS="$T/install-extra" > "$T/install2.log" 2>&1
+check "make install runs INSTALL_SCRIPTS with DESTDIR" test -s "$R2/etc/seckill-extra/extra.conf"
+check "and the manifest lists what the script wrote" grep -qx /etc/seckill-extra/extra.conf "$R2/usr/share/seckill/install-manifest"
+"${MAKE[@]}" uninstall DESTDIR="$R2" PREFIX=/usr > "$T/uninstall2.log" 2>&1
+check_eq "make uninstall removes what the script listed, and leaves what it did not" "/etc/seckill-extra/operator.conf" \
+  "$(find "$R2" ! -type d | sed "s|^$R2||" | tr '\n' ' ' | sed 's/ $//')"
 
 # --- LICENSE ----------------------------------------------------------------------
 if [ -f /usr/share/common-licenses/Apache-2.0 ]; then
