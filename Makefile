@@ -100,14 +100,19 @@ MAN_DESC_seckill-admin      := operator commands of the flash-sale system: event
 MAN_DESC_seckill-reconciler := moves the orders of a flash sale from Redis into MySQL, releases expired reservations
 # A program with commands: each command's --help, verbatim, in a COMMANDS section.
 MAN_COMMANDS_seckill-admin  := create-event fill nodes sale-setting
+# SEE ALSO: the other pages, and the documentation make install puts.
 define help2man
 @command -v help2man > /dev/null || { echo "help2man is missing: run scripts/install-deps build (the package help2man)" >&2; exit 1; }
 @mkdir -p $(@D)
 @echo "help2man $@"
 @printf '[COMMANDS]\n' > $@.h2m
 @for c in $(MAN_COMMANDS_$*); do printf '.SS "%s"\n.nf\n' "$$c"; $< "$$c" --help | sed 's/\\/\\e/g; s/-/\\-/g; s/^[.'"'"']/\\\&&/'; printf '.fi\n'; done >> $@.h2m
+@printf '[SEE ALSO]\n' >> $@.h2m
+@for m in $(filter-out $(@F),$(notdir $(MANS))); do printf '.BR %s (%s),\n' "$${m%.*}" "$${m##*.}"; done >> $@.h2m
+@printf '%s\n' 'and the README, LICENSE and CHANGELOG in share/doc/seckill under the installation prefix;' \
+  'the source tree'"'"'s docs/ (architecture, API, operations, deployment).' >> $@.h2m
 @SOURCE_DATE_EPOCH=$${SOURCE_DATE_EPOCH:-$$(git -C '$(CURDIR)' log -1 --format=%ct 2>/dev/null || date +%s)} \
-  help2man --no-info --section $(1) --name '$(MAN_DESC_$*)' $(if $(MAN_COMMANDS_$*),--include $@.h2m) --output $@.tmp $< && \
+  help2man --no-info --section $(1) --name '$(MAN_DESC_$*)' --include $@.h2m --output $@.tmp $< && \
   mv -f $@.tmp $@; rm -f $@.h2m
 endef
 $(BUILD)/man/%.1: $(BUILD)/%
