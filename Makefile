@@ -179,12 +179,13 @@ stack-down:
 # --prefix PREFIX --build BUILD, installs what a set cannot (files rendered
 # from the cluster config, the operator's files only where absent); it must
 # append each path it writes (without DESTDIR, one a line) to the file named
-# by $$SECKILL_INSTALL_MANIFEST.
+# by $SECKILL_INSTALL_MANIFEST.
 # Every installed path goes into the manifest, $(MANIFEST) (with what an
 # earlier install listed); make uninstall removes exactly the files it lists
-# (the sets' files when there is none), then those of OWN_DIRS left empty;
-# shared folders (bin, share/man/man1, /etc) stay. A file installed and not
-# listed would stay behind: tests/integration/release_test.sh checks that none does.
+# (the sets' files when there is no manifest), then the folders of OWN_DIRS
+# left empty; shared folders (bin, share/man/man1, /etc) stay. A file
+# installed and not listed would stay behind: tests/integration/release_test.sh
+# checks that none does.
 SHARE  := $(PREFIX)/share/seckill
 DOCDIR := $(PREFIX)/share/doc/seckill
 MANDIR := $(PREFIX)/share/man
@@ -229,7 +230,8 @@ install: all
 uninstall:
 	@m="$(DESTDIR)$(MANIFEST)"; \
 	if [ -f "$$m" ]; then list=$$(cat "$$m"); else list='$(INSTALLED)'; fi; \
-	n=0; for f in $$list; do [ ! -e "$(DESTDIR)$$f" ] || { rm -f "$(DESTDIR)$$f" && n=$$((n + 1)); }; done; \
+	n=0; for f in $$list; do \
+	  if [ -e "$(DESTDIR)$$f" ] || [ -L "$(DESTDIR)$$f" ]; then rm -f "$(DESTDIR)$$f"; n=$$((n + 1)); fi; done; \
 	echo "uninstall: $$n files removed from $(or $(DESTDIR),/)"
 	@for d in $(addprefix $(DESTDIR),$(OWN_DIRS)); do [ ! -d "$$d" ] || find "$$d" -depth -type d -empty -delete; done
 
