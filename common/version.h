@@ -1,8 +1,8 @@
 // version.h — what every program prints for --version: its name and the
-// version of the tree it was built from (SECKILL_VERSION, `git describe
-// --always --dirty` at build time, "unknown" outside git; the Makefile
-// writes it into build/gen/version_string.h). help2man reads the first line for the
-// man pages. Header-only; no state.
+// version of the tree it was built from (SECKILL_VERSION: `git describe
+// --always --dirty` at build time, "unknown" outside git, which the Makefile
+// writes into build/gen/version_string.h). help2man reads the first line for
+// the man pages. Header-only; no state.
 #pragma once
 
 #include <cstdio>
