@@ -13,6 +13,7 @@
 #include "common/cluster_config.h"
 #include "common/ids.h"
 #include "common/redis_client.h"
+#include "common/version.h"
 
 using namespace seckill;
 
@@ -27,7 +28,11 @@ const char kUsage[] =
     "  nodes          print the cluster config's nodes: NAME WEIGHT PROCESSES\n"
     "  sale-setting   print one [sale] setting of the cluster config (KEY)\n"
     "\n"
-    "Run 'seckill-admin COMMAND --help' for a command's options.\n";
+    "Run 'seckill-admin COMMAND --help' for a command's options.\n"
+    "\n"
+    "options:\n"
+    "  -h, --help     show this help\n"
+    "      --version  print the version and exit\n";
 
 int Fail(const std::string& why) {
   fprintf(stderr, "seckill-admin: %s\n", why.c_str());
@@ -195,6 +200,10 @@ int main(int argc, char** argv) {
     return argc < 2 ? 2 : 0;
   }
   std::string cmd = argv[1];
+  if (cmd == "--version") {
+    PrintVersion("seckill-admin");
+    return 0;
+  }
   if (cmd == "create-event") return CreateEventCommand(argc - 1, argv + 1);
   if (cmd == "fill") return FillCommand(argc - 1, argv + 1);
   if (cmd == "nodes" || cmd == "sale-setting") return ClusterCommand(cmd, argc - 1, argv + 1);

@@ -6,11 +6,18 @@
 #include <cstdio>
 #include <cstring>
 
+#include "common/version.h"
+
 int main(int argc, char** argv) {
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
       printf("usage: seckill-hello\n  FastCGI \"hello\" worker for benchmarks: answers {\"hello\":true} to every request.\n"
-             "  Run it under spawn-fcgi, like seckill-worker.\n");
+             "  Run it under spawn-fcgi, like seckill-worker.\n"
+             "  --version  print the version and exit\n");
+      return 0;
+    }
+    if (!strcmp(argv[i], "--version")) {
+      seckill::PrintVersion("seckill-hello");
       return 0;
     }
   }

@@ -21,6 +21,7 @@
 #include "common/cluster_config.h"
 #include "common/ids.h"
 #include "common/redis_client.h"
+#include "common/version.h"
 #include "fcgi/api.h"
 #include "fcgi/http_request.h"
 #include "fcgi/metrics.h"
@@ -98,6 +99,7 @@ int main(int argc, char** argv) {
       ("metrics-dir", "directory of this host's node metrics files (<node>.shm); empty: no metrics", cxxopts::value<std::string>()->default_value(""))
       ("nginx-status-url", "nginx stub_status URL for the operator status (empty: not reported)", cxxopts::value<std::string>()->default_value(""))
       ("log", "append log lines to this file instead of stderr", cxxopts::value<std::string>()->default_value(""))
+      ("version", "print the version and exit")
       ("h,help", "show this help");
   std::string node, cluster_path, sqlite_path, soldout_dir, log_path, password_file, metrics_dir, nginx_status_url;
   RedisAddress redis_addr;
@@ -106,6 +108,10 @@ int main(int argc, char** argv) {
     auto args = opts.parse(argc, argv);
     if (args.count("help")) {
       printf("%s\n", opts.help().c_str());
+      return 0;
+    }
+    if (args.count("version")) {
+      PrintVersion("seckill-worker");
       return 0;
     }
     for (const char* required : {"node", "sqlite", "soldout-dir"}) {

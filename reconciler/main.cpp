@@ -27,6 +27,7 @@
 
 #include "common/clock.h"
 #include "common/redis_client.h"
+#include "common/version.h"
 #include "reconciler/order_store.h"
 #include "reconciler/reconciler.h"
 #include "reconciler/redis_rebuild.h"
@@ -111,6 +112,7 @@ int main(int argc, char** argv) {
       ("mysql-database", "MySQL database", cxxopts::value<std::string>()->default_value("seckill"))
       ("lock-file", "flock(2) this file so that runs on one host do not overlap; in a directory only the service may write (a lock in a world-writable one could be held by anyone)", cxxopts::value<std::string>()->default_value("/run/seckill/reconciler.lock"))
       ("no-lock", "run without the lock file (safe, see docs/architecture.md, but may repeat work)")
+      ("version", "print the version and exit")
       ("h,help", "show this help");
   ReconcileOptions ropts;
   RedisAddress raddr;
@@ -123,6 +125,10 @@ int main(int argc, char** argv) {
     auto a = opts.parse(argc, argv);
     if (a.count("help")) {
       printf("%s\n", opts.help().c_str());
+      return 0;
+    }
+    if (a.count("version")) {
+      PrintVersion("seckill-reconciler");
       return 0;
     }
     if (a.count("loop")) loop_s = a["loop"].as<double>();
