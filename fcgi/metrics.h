@@ -1,11 +1,11 @@
 // metrics.h — a node's Prometheus metrics, kept in a shared-memory file per
 // node (var/run/metrics/<node>.shm) that every process of the node maps.
 //
-// Each process claims one slot of the file (its pid; a slot of a dead
-// process is taken over with its counts, so the node's totals never go
-// backwards) and only ever writes its own slot, with relaxed atomic adds: no
-// locks on the request path. Any process of the node renders the node's
-// totals, the sum over the slots, in the Prometheus text format 0.0.4.
+// Each process claims one slot of the file (its pid; a slot freed by a clean
+// exit, or of a dead process, is taken over with its counts, so the node's
+// totals never go backwards) and only ever writes its own slot, with relaxed
+// atomic adds: no locks on the request path. Any process of the host renders
+// the totals, the sums over the slots, in the Prometheus text format 0.0.4.
 // A Metrics object belongs to one process; the file is shared by the node.
 //
 // What a scrape sees (RenderScrape), so that Prometheus rules stay simple:
