@@ -1,7 +1,10 @@
 #include "fcgi/api.h"
 
 #include <cstdio>
+#include <memory>
+#include <vector>
 
+#include "common/clock.h"
 #include "common/ids.h"
 #include "common/keys.h"
 
@@ -164,11 +167,41 @@ Response Api::OrderAction(Endpoint e, const std::string& order_id, const HttpReq
 }
 
 Response Api::MetricsText(const std::string& node) {
-  if (node != reservations_->node()) return ErrorResponse(404, "not_found", "this is node " + reservations_->node());
+  const std::string& me = reservations_->node();
+  if (!node.empty() && node != me) return ErrorResponse(404, "not_found", "this is node " + me);
   Response r;
   r.status = 200;
   r.content_type = "text/plain; version=0.0.4; charset=utf-8";
-  r.body = admin_.metrics->Render(node, admin_.counter);
+  const NodeConfig* mine = cluster_->Find(me);
+  if (!node.empty()) {
+    r.body = admin_.metrics->Render(me, admin_.counter, mine ? mine->processes : 0);
+    return r;
+  }
+  // The host: this node through its own mapping and counter, every other
+  // node of the cluster config that has a metrics file in this host's
+  // directory through a scrape mapping and a read-only counter.
+  std::vector<NodeScrape> nodes;
+  std::vector<std::unique_ptr<Metrics>> others;
+  for (const NodeConfig& n : cluster_->nodes) {
+    NodeScrape s;
+    s.node = n.name;
+    s.processes = n.processes;
+    if (n.name == me) {
+      if (!admin_.metrics->Mapped()) continue;
+      s.metrics = admin_.metrics;
+      s.rows_ok = admin_.counter && admin_.counter->All(&s.rows).ok();
+    } else {
+      if (admin_.status.metrics_dir.empty()) continue;
+      auto m = std::make_unique<Metrics>();
+      if (!m->OpenToScrape(admin_.status.metrics_dir + "/" + n.name + ".shm").ok()) continue;  // not on this host
+      s.metrics = m.get();
+      others.push_back(std::move(m));
+      NodeCounterReader counter;  // read-only: a scrape never creates nor writes a node's file
+      s.rows_ok = counter.Open(admin_.status.sqlite_dir + "/" + n.name + ".sqlite", 50).ok() && counter.All(&s.rows).ok();
+    }
+    nodes.push_back(std::move(s));
+  }
+  r.body = RenderScrape(nodes, WallMillis());
   return r;
 }
 

@@ -16,7 +16,7 @@
 
 namespace seckill {
 
-// What the admin endpoints (/metrics/{node}, /status/{event}) read; they
+// What the admin endpoints (/metrics, /metrics/{node}, /status/{event}) read; they
 // answer only requests that came through the admin listener.
 struct AdminSources {
   Metrics* metrics;

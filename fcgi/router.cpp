@@ -38,6 +38,7 @@ Route MatchRoute(std::string_view method, std::string_view path) {
     return r;
   }
   if (path == "/healthz") return Make(method, "GET", Endpoint::kHealth, "", "GET");
+  if (path == "/metrics") return Make(method, "GET", Endpoint::kMetrics, "", "GET");  // the whole host
   if (Capture(path, "/metrics/", "", &id)) return Make(method, "GET", Endpoint::kMetrics, id, "GET");
   if (Capture(path, "/status/", "", &id)) return Make(method, "GET", Endpoint::kStatus, id, "GET");
   Route r;

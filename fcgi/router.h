@@ -16,7 +16,7 @@ enum class Endpoint {
   kOrderStatus,       // GET  /api/orders/{order}
   kBuyTicket,         // GET|POST /buy/ticket (the seed article's endpoint)
   kHealth,            // GET  /healthz
-  kMetrics,           // GET  /metrics/{node}   (admin listener only: Prometheus text)
+  kMetrics,           // GET  /metrics (every node of the host), /metrics/{node} (admin only: Prometheus text)
   kStatus,            // GET  /status/{event}   (admin listener only: the operator page's JSON)
 };
 

@@ -18,6 +18,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <string>
@@ -46,8 +47,26 @@ bool ReadSecret(const std::string& path, std::string* out) {
 
 // Writes the pass's metrics in the Prometheus text format, atomically
 // (a temporary file renamed over the old one), for the textfile collector.
+// The last-success time that an earlier run wrote to `path` (ms), or 0 when
+// the file is missing or has none: a run that fails keeps reporting when a
+// pass last succeeded, across restarts and --once runs from cron.
+int64_t ReadLastSuccess(const std::string& path) {
+  FILE* f = fopen(path.c_str(), "r");
+  if (!f) return 0;
+  char line[512];
+  double seconds = 0;
+  const char* name = "seckill_reconciler_last_success_timestamp_seconds ";
+  while (fgets(line, sizeof line, f))
+    if (strncmp(line, name, strlen(name)) == 0) seconds = atof(line + strlen(name));
+  fclose(f);
+  return seconds > 0 ? static_cast<int64_t>(seconds * 1000) : 0;
+}
+
+// Writes the textfile-collector file (node_exporter's format) atomically
+// (temporary file, then rename). Every series is written on every run.
 void WriteMetricsFile(const std::string& path, const RunStats& s, int64_t took_ms, bool ok) {
-  static int64_t last_success = 0;
+  static int64_t last_success = -1;  // -1: not read back from the file yet
+  if (last_success < 0) last_success = ReadLastSuccess(path);
   if (ok) last_success = WallMillis();
   std::string tmp = path + ".tmp";
   FILE* f = fopen(tmp.c_str(), "w");
@@ -65,7 +84,7 @@ void WriteMetricsFile(const std::string& path, const RunStats& s, int64_t took_m
           "# TYPE seckill_reconciler_last_run_errors gauge\nseckill_reconciler_last_run_errors %lld\n"
           "# HELP seckill_reconciler_last_run_timestamp_seconds When the last pass ended.\n"
           "# TYPE seckill_reconciler_last_run_timestamp_seconds gauge\nseckill_reconciler_last_run_timestamp_seconds %.3f\n"
-          "# HELP seckill_reconciler_last_success_timestamp_seconds When a pass last succeeded (0: not in this process).\n"
+          "# HELP seckill_reconciler_last_success_timestamp_seconds When a pass last succeeded, by this or an earlier run (0: never).\n"
           "# TYPE seckill_reconciler_last_success_timestamp_seconds gauge\nseckill_reconciler_last_success_timestamp_seconds %.3f\n",
           static_cast<long long>(s.moved), static_cast<long long>(s.released), s.lag_ms / 1000.0, took_ms / 1000.0,
           static_cast<long long>(s.errors), WallMillis() / 1000.0, last_success / 1000.0);

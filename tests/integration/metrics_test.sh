@@ -41,7 +41,9 @@ check_eq "no Redis errors" 0 "$(total "$T/after" seckill_redis_errors_total)"
 taken=$(total "$T/after" seckill_node_taken_tickets 'event="met"')
 check_eq "the nodes' taken tickets add up to the 40 sold" 40 "$taken"
 check "each node reports its allotment" test "$(grep -c '^seckill_node_allotment_tickets{.*event="met"' "$T/after")" = "$(wc -w <<< "$nodes")"
-check "worker start times are there" grep -q '^seckill_worker_start_time_seconds{' "$T/after"
+check "worker starts are counted per node, with no pid label" grep -q '^seckill_worker_starts_total{node="n1"} [1-9]' "$T/after"
+check_eq "the host's one scrape holds what the nodes' scrapes hold" "$(total "$T/after" seckill_requests_total 'outcome="reserved"')" \
+  "$(curl -s --max-time 10 "$ADMIN_URL/metrics" | grep '^seckill_requests_total{' | grep 'outcome="reserved"' | awk '{s += $NF} END {printf "%d", s}')"
 nginx_after=$(curl -s --max-time 10 "$ADMIN_URL/nginx_status" | awk 'NR == 3 {print $3}')
 check "nginx stub_status counted the sale" test $(( nginx_after - nginx_before )) -ge 66
 

@@ -5,7 +5,10 @@
 // only as uncounted, logged once, and touches no other counter; latencies
 // that are negative, NaN or huge are clamped; Count before Open does nothing;
 // two processes' slots add up; a reader refuses a missing file, one of
-// another size, and one of another layout.
+// another size, and one of another layout. A scrape: every series is there
+// from zero; starts are counted, with no pid label; the host's answer has
+// each family once with a sample per node; an event's series outlive its
+// row's last change by the retention, then are left out.
 #include <doctest/doctest.h>
 
 #include <fcntl.h>
@@ -20,6 +23,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "fcgi/metrics.h"
 
@@ -50,6 +54,16 @@ int LinesStartingWith(const std::string& text, const std::string& prefix) {
   int n = 0;
   while (std::getline(in, line)) n += line.rfind(prefix, 0) == 0;
   return n;
+}
+
+// The sum of the values of the lines of `text` that start with `prefix`.
+double SumOf(const std::string& text, const std::string& prefix) {
+  std::istringstream in(text);
+  std::string line;
+  double sum = 0;
+  while (std::getline(in, line))
+    if (line.rfind(prefix, 0) == 0) sum += atof(line.c_str() + line.rfind(' ') + 1);
+  return sum;
 }
 
 // Runs `f` with stderr sent to a file; returns what it wrote.
@@ -145,8 +159,8 @@ TEST_CASE("an endpoint or outcome past its count is filed as uncounted only, and
   CHECK(m.Total(Outcome::kCount) == 0);  // reading past the count is refused too
   CHECK(m.Total(OutcomeAt(255)) == 0);
   std::string text = m.Render("n1", nullptr);
-  CHECK(LinesStartingWith(text, "seckill_requests_total{") == 0);
-  CHECK(LinesStartingWith(text, "seckill_request_duration_seconds_") == 0);  // not spilled into the histogram
+  CHECK(SumOf(text, "seckill_requests_total{") == 0);
+  CHECK(SumOf(text, "seckill_request_duration_seconds_") == 0);  // not spilled into the histogram
   CHECK(Sample(text, "seckill_requests_uncounted_total", "node=\"n1\"") == 5);
   CHECK(Sample(text, "seckill_redis_round_trips_total", "node=\"n1\"") == 0);
   CHECK(LinesStartingWith(log, "seckill-worker") == 1);
@@ -215,4 +229,74 @@ TEST_CASE("a reader refuses a missing file, a file of another size, and one of a
   close(fd);
   CHECK(reader.OpenToRead(path).code() == Status::Code::kNotFound);
   CHECK(reader.TotalRequests() == 0);
+}
+
+TEST_CASE("every series is there from zero, before the first request") {
+  Metrics m;
+  REQUIRE(m.Open(TempShm()).ok());
+  std::string text = m.Render("n1", nullptr, 2);
+  CHECK(LinesStartingWith(text, "seckill_requests_total{") == kEndpointCount * kOutcomeCount);
+  CHECK(LinesStartingWith(text, "seckill_request_duration_seconds_count{") == kEndpointCount);
+  CHECK(LinesStartingWith(text, "seckill_request_duration_seconds_bucket{") == kEndpointCount * kBucketCount);
+  CHECK(Sample(text, "seckill_requests_total", "node=\"n1\",endpoint=\"pay\",outcome=\"internal\"") == 0);
+  CHECK(Sample(text, "seckill_redis_errors_total", "node=\"n1\"") == 0);
+  CHECK(Sample(text, "seckill_node_processes", "node=\"n1\"") == 2);
+}
+
+TEST_CASE("process starts are counted per node, with no pid label") {
+  std::string path = TempShm();
+  Metrics a;
+  REQUIRE(a.Open(path).ok());
+  {
+    Metrics b;  // a second process, as a restart would open
+    REQUIRE(b.Open(path).ok());
+  }
+  std::string text = a.Render("n1", nullptr);
+  CHECK(Sample(text, "seckill_worker_starts_total", "node=\"n1\"") == 2);
+  CHECK(Sample(text, "seckill_workers", "node=\"n1\"") == 1);  // b ended: its slot is free, its counts stay
+  CHECK(Sample(text, "seckill_worker_last_start_time_seconds", "node=\"n1\"") > 1e9);
+  CHECK(text.find("pid=") == std::string::npos);
+}
+
+TEST_CASE("a host's scrape has each family once, with a sample per node") {
+  Metrics a, b;
+  REQUIRE(a.Open(TempShm()).ok());
+  REQUIRE(b.Open(TempShm()).ok());
+  a.Count(Endpoint::kReserve, Outcome::kReserved, 0.001);
+  b.Count(Endpoint::kReserve, Outcome::kSoldOut, 0.001);
+  std::vector<NodeScrape> nodes(2);
+  nodes[0].node = "n1", nodes[0].metrics = &a, nodes[0].processes = 2;
+  nodes[1].node = "n2", nodes[1].metrics = &b, nodes[1].processes = 3;
+  std::string text = RenderScrape(nodes, 1000);
+  CHECK(LinesStartingWith(text, "# TYPE seckill_requests_total ") == 1);
+  CHECK(LinesStartingWith(text, "# TYPE seckill_workers ") == 1);
+  CHECK(Sample(text, "seckill_requests_total", "node=\"n1\",endpoint=\"reserve\",outcome=\"reserved\"") == 1);
+  CHECK(Sample(text, "seckill_requests_total", "node=\"n2\",endpoint=\"reserve\",outcome=\"sold_out\"") == 1);
+  CHECK(Sample(text, "seckill_requests_total", "node=\"n2\",endpoint=\"reserve\",outcome=\"reserved\"") == 0);
+  CHECK(Sample(text, "seckill_node_processes", "node=\"n2\"") == 3);
+}
+
+TEST_CASE("an event's series outlive its last change by the retention, then are left out") {
+  std::string path = TempShm();
+  Metrics m;
+  REQUIRE(m.Open(path).ok());
+  std::vector<NodeScrape> nodes(1);
+  nodes[0].node = "n1", nodes[0].metrics = &m, nodes[0].rows_ok = true;
+  NodeCounter::Row row;
+  row.allotment = 10, row.taken = 3;
+  nodes[0].rows = {{"ev1", row}};
+  const std::string labels = "node=\"n1\",event=\"ev1\"";
+  CHECK(Sample(RenderScrape(nodes, 1000, 500), "seckill_node_taken_tickets", labels) == 3);  // new: shown
+  CHECK(Sample(RenderScrape(nodes, 1500, 500), "seckill_node_taken_tickets", labels) == 3);  // within the retention
+  CHECK(Sample(RenderScrape(nodes, 1501, 500), "seckill_node_taken_tickets", labels) == -1);  // past it: gone
+  nodes[0].rows[0].second.returned = 1;  // the row changes: shown again
+  CHECK(Sample(RenderScrape(nodes, 5000, 500), "seckill_node_returned_tickets", labels) == 1);
+  Metrics other;  // another process of the host, reading the same file, agrees
+  REQUIRE(other.OpenToScrape(path).ok());
+  nodes[0].metrics = &other;
+  CHECK(Sample(RenderScrape(nodes, 5600, 500), "seckill_node_taken_tickets", labels) == -1);
+  Metrics reader;  // one that cannot write the file shows every event
+  REQUIRE(reader.OpenToRead(path).ok());
+  nodes[0].metrics = &reader;
+  CHECK(Sample(RenderScrape(nodes, 9000, 500), "seckill_node_taken_tickets", labels) == 3);
 }

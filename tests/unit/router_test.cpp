@@ -1,4 +1,4 @@
-// router_test — every endpoint of docs/api.md, wrong methods, unknown paths.
+// router_test — every endpoint of docs/api.md and the admin ones, wrong methods, unknown paths.
 #include <doctest/doctest.h>
 
 #include "fcgi/router.h"
@@ -34,4 +34,15 @@ TEST_CASE("unknown paths and extra segments are not found") {
   CHECK(MatchRoute("GET", "/api/events/a/b").endpoint == Endpoint::kNotFound);
   CHECK(MatchRoute("POST", "/api/events//reservations").endpoint == Endpoint::kNotFound);
   CHECK(MatchRoute("GET", "/api/events/../etc/passwd").endpoint == Endpoint::kNotFound);
+}
+
+TEST_CASE("the admin metrics: the whole host, or one node") {
+  Route r = MatchRoute("GET", "/metrics");
+  CHECK(r.endpoint == Endpoint::kMetrics);
+  CHECK(r.id.empty());
+  r = MatchRoute("GET", "/metrics/n1");
+  CHECK(r.endpoint == Endpoint::kMetrics);
+  CHECK(r.id == "n1");
+  CHECK(MatchRoute("POST", "/metrics").endpoint == Endpoint::kMethodNotAllowed);
+  CHECK(MatchRoute("GET", "/metrics/").endpoint == Endpoint::kNotFound);
 }
