@@ -1,5 +1,7 @@
 #include "common/node_counter.h"
 
+#include <unistd.h>
+
 #include <sys/stat.h>
 #include <time.h>
 
@@ -82,8 +84,19 @@ Status NodeCounter::Open(const std::string& path, int busy_ms, int processes) {
       "  allotment INTEGER NOT NULL,"
       "  taken INTEGER NOT NULL DEFAULT 0,"
       "  returned INTEGER NOT NULL DEFAULT 0)";
+  // Two processes of a node starting at once may both set the file up:
+  // switching to WAL can answer SQLITE_BUSY without calling the busy
+  // handler, so the set-up is retried for up to busy_ms.
   char* err = nullptr;
-  if (sqlite3_exec(db_, setup, nullptr, nullptr, &err) != SQLITE_OK) {
+  int rc = SQLITE_OK;
+  for (int waited = 0;; waited += 10) {
+    sqlite3_free(err);
+    err = nullptr;
+    rc = sqlite3_exec(db_, setup, nullptr, nullptr, &err);
+    if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED) || waited >= busy_ms) break;
+    usleep(10000);
+  }
+  if (rc != SQLITE_OK) {
     Status st = Status::Unavailable("sqlite " + path + ": " + (err ? err : "setup failed"));
     sqlite3_free(err);
     return st;
