@@ -108,6 +108,7 @@ install: all
 	install -m 0644 nginx/* $(SHARE)/nginx/
 	install -m 0644 etc/cluster.conf $(SHARE)/etc/
 	cp -r sql web deploy $(SHARE)/
+	scripts/install-deploy --destdir "$(DESTDIR)" --prefix "$(PREFIX)" --build "$(BUILD)"
 
 clean:
 	rm -rf build build-san
