@@ -45,7 +45,8 @@ unit_values() { unit_service_lines "$1" | sed -n "s/^$2=//p"; }
 # run_unit FILE INSTANCE LOG: starts the unit's ExecStart in the background as
 # its User and Group (no supplementary groups), with its UMask and the
 # variables of its EnvironmentFiles, with no capabilities and no new
-# privileges; stderr and stdout to LOG (the journal). Sets UNIT_PID.
+# privileges; stderr and stdout to LOG (the journal). Sets UNIT_PID, the
+# service's main process, and UNIT_BG, the shell's background job to wait for.
 run_unit() {
   local file=$1 inst=$2 log=$3 user group umask exec f k v
   user=$(unit_values "$file" User); group=$(unit_values "$file" Group)
@@ -67,24 +68,60 @@ run_unit() {
   local envv=(PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/var/lib/seckill
               USER="$user" LOGNAME="$user" SHELL=/usr/sbin/nologin)
   for k in "${!envs[@]}"; do envv+=("$k=${envs[$k]}"); done
+  local tracer=()
+  [ -n "$TRACE" ] && tracer=(strace -f -qq -o "$log.strace")
   (cd / && umask "${umask:-0022}" &&
-   exec setpriv --reuid="$user" --regid="$group" --clear-groups --no-new-privs \
+   exec "${tracer[@]}" setpriv --reuid="$user" --regid="$group" --clear-groups --no-new-privs \
      --bounding-set=-all --inh-caps=-all env -i "${envv[@]}" "${argv[@]}") >> "$log" 2>&1 < /dev/null &
-  UNIT_PID=$!
+  UNIT_BG=$! UNIT_PID=$!
+  # Under strace the service is strace's child: signals go to it.
+  if [ -n "$TRACE" ]; then
+    wait_until 5 pgrep -P "$UNIT_BG" && UNIT_PID=$(pgrep -P "$UNIT_BG" | head -1)
+  fi
+  return 0
+}
+
+# syscall_set @GROUP: the system calls of a systemd group, nested groups expanded.
+syscall_set() {
+  local w
+  systemd-analyze syscall-filter "$1" | awk 'NR > 1 && $1 !~ /^#/ && NF { print $1 }' | while read -r w; do
+    if [[ $w == @* ]]; then syscall_set "$w"; else echo "$w"; fi
+  done | sort -u
+}
+# traced_syscalls FILE EXE: the system calls an strace -f log shows after the
+# service's first execve of EXE (setpriv's own calls before it are systemd's
+# part, made before the filter applies).
+traced_syscalls() {
+  awk -v exe="execve(\"$2\"" 'found { sub(/^[0-9]+ +/, ""); if (match($0, /^[a-z0-9_]+\(/)) print substr($0, 1, RLENGTH - 1) }
+       index($0, exe) { found = 1 }' "$1" | sort -u
+}
+# filter_denied UNIT-FILE STRACE-LOG EXE: the system calls the service made
+# that its SystemCallFilter= lines (an allow list, then ~deny lists) refuse.
+filter_denied() {
+  local line allowed="" denied="" g
+  while read -r line; do
+    if [[ $line == "~"* ]]; then
+      for g in ${line#\~}; do denied+=$(syscall_set "$g")$'\n'; done
+    else
+      for g in $line; do allowed+=$(syscall_set "$g")$'\n'; done
+    fi
+  done < <(unit_values "$1" SystemCallFilter)
+  comm -23 <(traced_syscalls "$2" "$3") \
+    <(comm -23 <(printf '%s' "$allowed" | sort -u) <(printf '%s' "$denied" | sort -u)) | tr '\n' ' ' | sed 's/ $//'
 }
 
 wait_until() {  # wait_until SECONDS CMD...: true once CMD succeeds
   local end=$((SECONDS + $1)); shift
   until "$@" > /dev/null 2>&1; do [ "$SECONDS" -lt "$end" ] || return 1; sleep 0.2; done
 }
-stop_proc() {  # stop_proc PID [SECONDS]: TERM, then KILL after SECONDS (10)
-  kill -TERM "$1" 2>/dev/null || return 0
+stop_proc() {  # stop_proc PID [SECONDS [JOB]]: TERM, then KILL after SECONDS (10); then reaps JOB (PID)
   local end=$((SECONDS + ${2:-10}))
-  while kill -0 "$1" 2>/dev/null; do
+  kill -TERM "$1" 2>/dev/null
+  while [ -d "/proc/$1" ] && [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ]; do
     [ "$SECONDS" -lt "$end" ] || { kill -KILL "$1" 2>/dev/null; break; }
     sleep 0.1
   done
-  wait "$1" 2>/dev/null
+  wait "${3:-$1}" 2>/dev/null
   return 0
 }
 show_logs() { local f; for f in "$J"/*.log; do echo "# --- $f"; sed 's/^/#   /' "$f" | tail -20; done; }
@@ -92,6 +129,9 @@ show_logs() { local f; for f in "$J"/*.log; do echo "# --- $f"; sed 's/^/#   /' 
 # ---- Inside the namespaces --------------------------------------------------------
 inside() {
   S=$DEPLOY_TEST_STAGE
+  # strace, when installed, records the services' system calls, to check them
+  # against their SystemCallFilter= (seccomp itself needs systemd).
+  TRACE=""; command -v strace > /dev/null && TRACE=1
   T=$S/.test; J=$T/journal
   mkdir -p "$T/redis" "$J" "$S"/.ns/{etc,etc-work,lib,lib-work,log,log-work}
   ip link set lo up
@@ -161,10 +201,10 @@ inside() {
     || not_ok "create-event"
 
   # -- the pools, as seckill-pool@<node>.service runs them
-  local pool_pids=() node procs=0 n
+  local pool_pids=() pool_jobs=() node procs=0 n
   for node in $nodes; do
     run_unit /etc/systemd/system/seckill-pool@.service "$node" "$J/seckill-pool@$node.log"
-    pool_pids+=("$UNIT_PID")
+    pool_pids+=("$UNIT_PID"); pool_jobs+=("$UNIT_BG")
     n=$(sed -n 's/^SECKILL_PROCESSES=//p' "/etc/seckill/pools/$node.env"); procs=$((procs + n))
   done
   local socks_ok=1
@@ -201,25 +241,37 @@ inside() {
     "$(stat -c %U "/var/lib/seckill/nodes/$(jq -r '.node // empty' <<< "$body" 2>/dev/null).sqlite" 2>/dev/null)"
 
   # -- the reconciler, as seckill-reconciler.service runs it (until SIGTERM)
-  local prom=/var/lib/seckill/textfile/seckill-reconciler.prom rec
+  local prom=/var/lib/seckill/textfile/seckill-reconciler.prom rec rec_bg
   run_unit /etc/systemd/system/seckill-reconciler.service "" "$J/seckill-reconciler.log"
-  rec=$UNIT_PID
+  rec=$UNIT_PID rec_bg=$UNIT_BG
   check "the reconciler writes its metrics file after a pass" wait_until 30 test -s "$prom"
   check_eq "the metrics file is seckill's, readable by node_exporter (0644)" "644 seckill" \
     "$(stat -c '%a %U' "$prom" 2>/dev/null)"
   check_eq "the reservation is in MySQL" 1 \
     "$(mariadb --no-defaults -S "$T/stack/run/mysqld.sock" -u root seckill -N -e "SELECT COUNT(*) FROM orders WHERE order_id='$order'" 2>/dev/null)"
   check_eq "the reconciler's lock file is seckill's" seckill "$(stat -c %U /run/seckill/reconciler/lock 2>/dev/null)"
-  stop_proc "$rec" 15
+  stop_proc "$rec" 15 "$rec_bg"
   check "SIGTERM ends the reconciler" test ! -d "/proc/$rec"
 
   # -- stop everything
-  local p
+  local i
   nginx -s quit 2>/dev/null; wait_until 10 test ! -e /run/nginx.pid
-  for p in "${pool_pids[@]}"; do stop_proc "$p" 15; done
+  for i in "${!pool_pids[@]}"; do stop_proc "${pool_pids[$i]}" 15 "${pool_jobs[$i]}"; done
   redis-cli -p 6379 --no-auth-warning -a "$dpass" shutdown nosave > /dev/null 2>&1; stop_proc "$redis_pid"
   SECKILL_VAR=$T/stack SECKILL_MYSQL_PORT=3306 "$ROOT/scripts/stack" down mysql >> "$J/mariadb.log" 2>&1
   check_eq "nothing runs as seckill once the services stopped" 0 "$(pgrep -c -u seckill)"
+  if [ -n "$TRACE" ]; then
+    local np nr
+    np=$(traced_syscalls "$J/seckill-pool@$first.log.strace" /usr/bin/spawn-fcgi | wc -l)
+    nr=$(traced_syscalls "$J/seckill-reconciler.log.strace" /usr/local/bin/seckill-reconciler | wc -l)
+    check "strace saw the services at work ($np and $nr distinct system calls)" test "$np" -gt 30 -a "$nr" -gt 30
+    check_eq "the pool's system calls all pass its SystemCallFilter" "" \
+      "$(filter_denied /etc/systemd/system/seckill-pool@.service "$J/seckill-pool@$first.log.strace" /usr/bin/spawn-fcgi)"
+    check_eq "the reconciler's system calls all pass its SystemCallFilter" "" \
+      "$(filter_denied /etc/systemd/system/seckill-reconciler.service "$J/seckill-reconciler.log.strace" /usr/local/bin/seckill-reconciler)"
+  else
+    ok "# SKIP no strace: the system calls are not checked against SystemCallFilter"
+  fi
   [ "$FAILED" -eq 0 ] || show_logs
 }
 
