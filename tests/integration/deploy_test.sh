@@ -22,6 +22,8 @@
 #     (workers as www-data): 201; the sold-out flag the workers raise
 #   - the reconciler unit's ExecStart moves it to MySQL and writes its
 #     metrics file; SIGTERM ends it
+#   - with strace: every system call the services made passes their
+#     SystemCallFilter=, and they open nothing in /proc or /sys (ProcSubset=pid)
 #   - everything stopped; the namespaces and the staging tree go
 # Needs root (namespaces, setpriv); the services' stderr, which systemd sends
 # to the journal, goes to files in the staging tree (shown on failure).
@@ -68,17 +70,23 @@ run_unit() {
   local envv=(PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/var/lib/seckill
               USER="$user" LOGNAME="$user" SHELL=/usr/sbin/nologin)
   for k in "${!envs[@]}"; do envv+=("$k=${envs[$k]}"); done
-  local tracer=()
+  # The service's pid, kept through its execs (under strace it is strace's child).
+  local tracer=() pidfile=$log.pid
   [ -n "$TRACE" ] && tracer=(strace -f -qq -o "$log.strace")
+  rm -f "$pidfile"
+  # shellcheck disable=SC2016 # the inner shell expands $$, $0 and $@
   (cd / && umask "${umask:-0022}" &&
-   exec "${tracer[@]}" setpriv --reuid="$user" --regid="$group" --clear-groups --no-new-privs \
+   exec "${tracer[@]}" sh -c 'echo $$ > "$0"; exec "$@"' "$pidfile" \
+     setpriv --reuid="$user" --regid="$group" --clear-groups --no-new-privs \
      --bounding-set=-all --inh-caps=-all env -i "${envv[@]}" "${argv[@]}") >> "$log" 2>&1 < /dev/null &
-  UNIT_BG=$! UNIT_PID=$!
-  # Under strace the service is strace's child: signals go to it.
-  if [ -n "$TRACE" ]; then
-    wait_until 5 pgrep -P "$UNIT_BG" && UNIT_PID=$(pgrep -P "$UNIT_BG" | head -1)
-  fi
-  return 0
+  UNIT_BG=$!
+  wait_until 10 test -s "$pidfile"
+  UNIT_PID=$(cat "$pidfile" 2>/dev/null || echo "$UNIT_BG")
+}
+# descendants PID: every process below PID.
+descendants() {
+  local c
+  for c in $(pgrep -P "$1"); do echo "$c"; descendants "$c"; done
 }
 
 # syscall_set @GROUP: the system calls of a systemd group, nested groups expanded.
@@ -114,16 +122,20 @@ wait_until() {  # wait_until SECONDS CMD...: true once CMD succeeds
   local end=$((SECONDS + $1)); shift
   until "$@" > /dev/null 2>&1; do [ "$SECONDS" -lt "$end" ] || return 1; sleep 0.2; done
 }
-stop_proc() {  # stop_proc PID [SECONDS [JOB]]: TERM, then KILL after SECONDS (10); then reaps JOB (PID)
-  local end=$((SECONDS + ${2:-10}))
-  kill -TERM "$1" 2>/dev/null
-  while [ -d "/proc/$1" ] && [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ]; do
-    [ "$SECONDS" -lt "$end" ] || { kill -KILL "$1" 2>/dev/null; break; }
-    sleep 0.1
-  done
-  wait "${3:-$1}" 2>/dev/null
+# stop_proc PID [SECONDS [JOB]]: as systemd stops a unit: TERM to the main
+# process PID, then, after it exited or SECONDS (10) passed, KILL to every
+# process left below JOB (PID), the unit's "control group"; then reaps JOB.
+stop_proc() {
+  local pid=$1 job=${3:-$1} end=$((SECONDS + ${2:-10})) p
+  kill -TERM "$pid" 2>/dev/null
+  while alive "$pid" && [ "$SECONDS" -lt "$end" ]; do sleep 0.1; done
+  for p in $pid $(descendants "$job"); do kill -KILL "$p" 2>/dev/null; done
+  end=$((SECONDS + 10))
+  while alive "$job" && [ "$SECONDS" -lt "$end" ]; do sleep 0.1; done
+  alive "$job" || wait "$job" 2>/dev/null
   return 0
 }
+alive() { [ -d "/proc/$1" ] && [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ]; }
 show_logs() { local f; for f in "$J"/*.log; do echo "# --- $f"; sed 's/^/#   /' "$f" | tail -20; done; }
 
 # ---- Inside the namespaces --------------------------------------------------------
@@ -259,12 +271,21 @@ inside() {
   for i in "${!pool_pids[@]}"; do stop_proc "${pool_pids[$i]}" 15 "${pool_jobs[$i]}"; done
   redis-cli -p 6379 --no-auth-warning -a "$dpass" shutdown nosave > /dev/null 2>&1; stop_proc "$redis_pid"
   SECKILL_VAR=$T/stack SECKILL_MYSQL_PORT=3306 "$ROOT/scripts/stack" down mysql >> "$J/mariadb.log" 2>&1
+  # Not a claim of this test: now and then a worker misses its pool's SIGTERM
+  # (the process-directed signal is taken by its sold-out watcher thread, which
+  # does not block it, and accept() goes on waiting); the KILL above ends it.
+  n=$(cat "$J"/seckill-pool@*.log | grep -c 'shutting down on signal')
+  [ "$n" = "$procs" ] || echo "# note: $n of $procs workers shut down on their pool's SIGTERM, the others were killed"
   check_eq "nothing runs as seckill once the services stopped" 0 "$(pgrep -c -u seckill)"
   if [ -n "$TRACE" ]; then
     local np nr
     np=$(traced_syscalls "$J/seckill-pool@$first.log.strace" /usr/bin/spawn-fcgi | wc -l)
     nr=$(traced_syscalls "$J/seckill-reconciler.log.strace" /usr/local/bin/seckill-reconciler | wc -l)
     check "strace saw the services at work ($np and $nr distinct system calls)" test "$np" -gt 30 -a "$nr" -gt 30
+    check_eq "after their execve the services open nothing in /proc or /sys (ProcSubset=pid)" "" \
+      "$(awk 'FNR == 1 { found = 0 }
+              /execve\("\/usr\/bin\/spawn-fcgi"|execve\("\/usr\/local\/bin\/seckill-reconciler"/ { found = 1 }
+              found && /"\/(proc|sys)\// { print; exit }' "$J/seckill-pool@$first.log.strace" "$J/seckill-reconciler.log.strace")"
     check_eq "the pool's system calls all pass its SystemCallFilter" "" \
       "$(filter_denied /etc/systemd/system/seckill-pool@.service "$J/seckill-pool@$first.log.strace" /usr/bin/spawn-fcgi)"
     check_eq "the reconciler's system calls all pass its SystemCallFilter" "" \
@@ -289,7 +310,9 @@ for tool in systemd-analyze systemd-tmpfiles systemd-sysusers setpriv unshare sp
   command -v "$tool" > /dev/null || { not_ok "$tool is installed" "run scripts/install-deps"; finish; exit; }
 done
 STAGE=$(mktemp -d /tmp/seckill-deploy.XXXXXX)
-trap 'rm -rf "$STAGE"' EXIT
+# KEEP_VAR=1 keeps the staging tree (the installed files, the services' logs
+# and system call traces under .test/journal) for a look afterwards.
+if [ -n "${KEEP_VAR:-}" ]; then trap 'echo "# staging tree kept: $STAGE"' EXIT; else trap 'rm -rf "$STAGE"' EXIT; fi
 if make -s -C "$ROOT" install DESTDIR="$STAGE" PREFIX=/usr/local > "$STAGE/install.log" 2>&1; then
   ok "make install DESTDIR=<staging>"
 else
@@ -302,9 +325,9 @@ for f in "$STAGE"/etc/systemd/system/*.service; do
   check "$(basename "$f") names Group=seckill" grep -q '^Group=seckill$' "$f"
 done
 
-# --kill-child: if this test is killed, the namespace's first process goes,
-# and with it every process of the pid namespace.
-timeout -s TERM 150 unshare --mount --net --pid --fork --kill-child --mount-proc --propagation private \
+# --kill-child: if unshare is killed (timeout's KILL: unshare blocks TERM), the
+# namespace's first process goes, and with it every process of the namespace.
+timeout -k 10 150 unshare --mount --net --pid --fork --kill-child --mount-proc --propagation private \
   env DEPLOY_TEST_STAGE="$STAGE" BUILD="$BUILD" bash "$0"
 if read -r p f < "$STAGE/.counts" 2>/dev/null; then
   PASSED=$((PASSED + p)); FAILED=$((FAILED + f))
