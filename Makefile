@@ -207,8 +207,8 @@ inst_data_MODE  := 0644
 inst_data_TREE  := 1
 inst_data_FILES := $(wildcard lua/*.lua) $(filter-out %/,$(wildcard nginx/*)) etc/cluster.conf \
                    $(sort $(shell find sql web deploy -type f 2>/dev/null))
-INSTALL_SCRIPTS :=
-OWN_DIRS := $(SHARE) $(DOCDIR)
+INSTALL_SCRIPTS := scripts/install-deploy
+OWN_DIRS := $(SHARE) $(DOCDIR) /etc/seckill /etc/nginx/seckill
 MANIFEST := $(SHARE)/install-manifest
 
 # installed NAME: the paths (under DESTDIR) of set NAME's files once installed.
