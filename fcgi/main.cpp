@@ -7,6 +7,8 @@
 // bounded, every library error is a value, and handlers catch everything.
 #include <fcgiapp.h>
 #include <fcntl.h>
+
+#include <cerrno>
 #include <signal.h>
 #include <unistd.h>
 
@@ -39,6 +41,26 @@ volatile sig_atomic_t g_stop = 0;
 void OnTerm(int) {
   g_stop = 1;
   FCGX_ShutdownPending();
+}
+
+// The log file (--log) and the line written on reopening it, set once before
+// the SIGHUP handler is installed: the handler only reads them.
+char g_log_path[4096];
+char g_reopened_line[128];
+
+// SIGHUP: reopen the log file (after logrotate moved it; scripts/stack
+// reopen-logs). open, dup2, close and write are async-signal-safe.
+void OnHup(int) {
+  if (!g_log_path[0]) return;
+  int saved = errno;
+  int fd = open(g_log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+  if (fd >= 0) {
+    dup2(fd, STDERR_FILENO);
+    close(fd);
+    ssize_t w = write(STDERR_FILENO, g_reopened_line, strlen(g_reopened_line));
+    (void)w;
+  }
+  errno = saved;
 }
 
 std::string Param(FCGX_Request* req, const char* name) {
@@ -148,6 +170,8 @@ int main(int argc, char** argv) {
       return 2;
     }
     close(fd);
+    snprintf(g_log_path, sizeof g_log_path, "%s", log_path.c_str());
+    snprintf(g_reopened_line, sizeof g_reopened_line, "seckill-worker %d: log reopened (SIGHUP)\n", getpid());
   }
   setvbuf(stderr, nullptr, _IOLBF, 0);
 
@@ -204,6 +228,10 @@ int main(int argc, char** argv) {
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGUSR1, &sa, nullptr);
   sigaction(SIGQUIT, &sa, nullptr);  // what multiwatch sends on stop, whatever -s says
+  struct sigaction hup = {};
+  hup.sa_handler = OnHup;
+  hup.sa_flags = SA_RESTART;  // a reopen does not end accept()
+  sigaction(SIGHUP, &hup, nullptr);
   signal(SIGPIPE, SIG_IGN);
   FCGX_Request fr;
   FCGX_InitRequest(&fr, 0, 0);

@@ -137,9 +137,11 @@ void CheckRoute(std::string_view path, const Route& route) {
     case Endpoint::kPay:
     case Endpoint::kCancel:
     case Endpoint::kOrderStatus:
-    case Endpoint::kMetrics:
     case Endpoint::kStatus:
       FUZZ_ASSERT(!route.id.empty() && path.find(route.id) != std::string_view::npos);
+      break;
+    case Endpoint::kMetrics:  // /metrics (the whole host, no id) or /metrics/{node}
+      FUZZ_ASSERT(route.id.empty() ? path == "/metrics" : path.find(route.id) != std::string_view::npos);
       break;
     case Endpoint::kMethodNotAllowed:
       FUZZ_ASSERT(route.allow[0] != '\0');
