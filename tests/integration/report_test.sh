@@ -33,9 +33,7 @@ section() {
 # --- a small sale: 2 of 5 tickets of "early", then 50 tickets to 80 users -----------
 create_event early 5
 for i in 1 2; do http POST /api/events/early/reservations "user_id=e$i"; done
-admin create-event --event rep --tickets 50 --limit 1 --window 600 --price 1250 \
-  --redis "unix:$REDIS_SOCK" --redis-password-file "$VAR/secrets/redis.pass" \
-  --cluster "$CLUSTER" --sqlite-dir "$VAR/nodes" > /dev/null
+create_event rep 50 1 600 --price 1250
 for i in $(seq 1 80); do echo "POST /api/events/rep/reservations user_id=u$i"; done | race 40 "$T/race"
 check_eq "80 users for 50 tickets: 50 answered 201" 50 "$(grep -c ' 201$' "$T/race/results")"
 grep ' 201$' "$T/race/results" | while read -r n _; do jq -r '.order_id + " " + .user_id + " " + .node' "$T/race/$n"; done > "$T/sold"
