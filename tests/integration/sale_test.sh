@@ -76,7 +76,7 @@ while read -r node weight _; do
 done <<< "$weights"
 
 # --- released tickets are on sale again within a second -----------------------------
-create_event relist 5 1 2
+create_event relist 5 1 3
 d=$(buy relist 1 5 5)
 http POST /api/events/relist/reservations user_id=late1
 check_eq "the first request after the last ticket is 409 from a worker" "409 1" "$STATUS $(grep -ci '^X-Node' <<< "$HEADERS")"
@@ -85,9 +85,18 @@ http POST /api/events/relist/reservations user_id=late1b
 check_eq "from then on nginx answers 409 itself (no X-Node)" "409 0" "$STATUS $(grep -ci '^X-Node' <<< "$HEADERS")"
 read -r oid uid < <(orders_of "$d" | head -1)
 http POST "/api/orders/$oid/cancellation" "user_id=$uid"
-http POST /api/events/relist/reservations user_id=late2
-check_eq "a cancelled ticket sells at once" 201 "$STATUS"
-sleep 2.2   # the other four first reservations and late2's expire
+check_eq "the cancellation is 200 (inside the 3-s window)" 200 "$STATUS"
+check "this host's sold-out flag is lowered at once" test ! -e "$VAR/run/soldout/relist"
+# The ticket is back in Redis's stock at once; a request may still land on a
+# node whose own allotment is used up (409 from that worker, docs/api.md),
+# so up to 10 buyers try: one of them gets it.
+sold_after=""
+for i in $(seq 1 10); do
+  http POST /api/events/relist/reservations "user_id=late2-$i"
+  [ "$STATUS" = 201 ] && { sold_after=$i; break; }
+done
+check "a cancelled ticket sells at once (buyer ${sold_after:-none} of 10 got it)" test -n "$sold_after"
+sleep 3.2   # the other four first reservations and the resold one expire
 reconcile --once > /dev/null
 t0=$(date +%s%N); got=""
 for i in $(seq 1 50); do
