@@ -68,7 +68,7 @@ all: $(BINS) $(MANS)
 # Every object may include the generated header: it is made before any is compiled.
 $(BUILD)/protocol-gen: scripts/protocol-gen.cpp common/keys.h common/order_status.h
 	@mkdir -p $(@D)
-	$(CXX) -std=c++20 -O1 -Wall -Wextra -I. -o $@ $<
+	$(CXX) -std=c++20 -O1 -Wall -Wextra -I. -o $@ $< -lcrypto
 $(BUILD)/gen/lua_protocol.cpp: $(BUILD)/protocol-gen lua/protocol.json $(wildcard lua/*.lua)
 	@mkdir -p $(@D)/lua
 	$(BUILD)/protocol-gen lua $(@D) $(@D)/lua

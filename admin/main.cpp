@@ -101,6 +101,11 @@ int CreateEventCommand(int argc, char** argv) {
   RedisClient redis(addr, 5000);
   st = CreateEvent(&redis, spec);
   if (!st.ok()) return Fail(st.message());
+  // The workers only call the scripts (their Redis user may not load them):
+  // the event sells from now on, before the reconciler's next pass.
+  size_t loaded = 0;
+  st = redis.LoadScripts(&loaded);
+  if (!st.ok()) return Fail(st.message());
   if (!sqlite_dir.empty()) {
     st = PreloadNodeCounters(cluster, sqlite_dir, spec);
     if (!st.ok()) return Fail(st.message());

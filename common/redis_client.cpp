@@ -43,8 +43,8 @@ std::string RedisAddress::ToString() const {
   return unix_path.empty() ? host + ":" + std::to_string(port) : "unix:" + unix_path;
 }
 
-RedisClient::RedisClient(RedisAddress address, int timeout_ms)
-    : address_(std::move(address)), timeout_ms_(timeout_ms) {}
+RedisClient::RedisClient(RedisAddress address, int timeout_ms, ScriptLoading loading)
+    : address_(std::move(address)), timeout_ms_(timeout_ms), loading_(loading) {}
 
 RedisClient::~RedisClient() { Drop(); }
 
@@ -52,6 +52,7 @@ void RedisClient::Drop() {
   if (ctx_) redisFree(ctx_);
   ctx_ = nullptr;
   run_id_.clear();
+  scripts_checked_ = false;
 }
 
 Status RedisClient::EnsureConnected() {
@@ -209,7 +210,7 @@ std::vector<Reply> RedisClient::Pipeline(const std::vector<std::vector<std::stri
   return replies;
 }
 
-Status RedisClient::LoadScript(size_t script, std::string* sha) {
+Status RedisClient::LoadScript(size_t script) {
   if (script >= kLuaScriptCount) return Status::Internal("no embedded Lua script #" + std::to_string(script));
   Status st;
   Reply r = Command({"SCRIPT", "LOAD", kLuaScripts[script].source}, &st);
@@ -219,50 +220,79 @@ Status RedisClient::LoadScript(size_t script, std::string* sha) {
     return Status::Internal(std::string("SCRIPT LOAD ") + name + ": " +
                             (r->type == REDIS_REPLY_ERROR ? std::string(r->str, r->len) : "unexpected reply"));
   }
-  sha->assign(r->str, r->len);
-  if (shas_.size() < kLuaScriptCount) shas_.resize(kLuaScriptCount);
-  shas_[script] = *sha;
+  if (std::string_view(r->str, r->len) != kLuaScripts[script].sha1)
+    return Status::Internal(std::string("SCRIPT LOAD ") + name + ": Redis names it " + std::string(r->str, r->len) +
+                            ", the build " + kLuaScripts[script].sha1);
+  return Status::Ok();
+}
+
+Status RedisClient::LoadScripts(size_t* loaded) {
+  *loaded = 0;
+  std::vector<std::string> exists = {"SCRIPT", "EXISTS"};
+  for (size_t i = 0; i < kLuaScriptCount; i++) exists.push_back(kLuaScripts[i].sha1);
+  Status st;
+  Reply r = Command(exists, &st);
+  if (!st.ok()) return st;
+  if (r->type != REDIS_REPLY_ARRAY || r->elements != kLuaScriptCount) {
+    return Status::Internal("SCRIPT EXISTS: " +
+                            (r->type == REDIS_REPLY_ERROR ? std::string(r->str, r->len) : std::string("unexpected reply")));
+  }
+  for (size_t i = 0; i < kLuaScriptCount; i++) {
+    if (r->element[i]->type == REDIS_REPLY_INTEGER && r->element[i]->integer == 1) continue;
+    st = LoadScript(i);
+    if (!st.ok()) return st;
+    ++*loaded;
+  }
+  scripts_checked_ = ctx_ != nullptr;
   return Status::Ok();
 }
 
 Reply RedisClient::Eval(ScriptCall call, Status* status) {
-  std::vector<std::string>& argv = call.argv;
-  if (call.script < shas_.size() && !shas_[call.script].empty()) {
-    argv[1] = shas_[call.script];
-  } else {
-    *status = LoadScript(call.script, &argv[1]);
-    if (!status->ok()) return nullptr;
+  if (call.script >= kLuaScriptCount) {
+    *status = Status::Internal("no embedded Lua script #" + std::to_string(call.script));
+    return nullptr;
   }
+  std::vector<std::string>& argv = call.argv;
+  argv[1] = kLuaScripts[call.script].sha1;
   std::string* run_id_arg = call.run_id_at > 0 ? &argv[call.run_id_at] : nullptr;
   for (int attempt = 0; attempt < 2; attempt++) {
     Reply r = Send(argv, run_id_arg, status);
     if (!status->ok()) return nullptr;
     bool noscript = r->type == REDIS_REPLY_ERROR && r->len >= 8 && memcmp(r->str, "NOSCRIPT", 8) == 0;
-    if (!noscript || attempt == 1) return r;
-    // The server lost its script cache (restart, SCRIPT FLUSH): load and retry once.
-    // NOSCRIPT means the script did not run, so the retry cannot apply it twice.
-    *status = LoadScript(call.script, &argv[1]);
+    if (!noscript) return r;
+    // NOSCRIPT: the server lost its script cache (restart, SCRIPT FLUSH) and
+    // the script did not run, so sending it again cannot apply it twice.
+    if (loading_ == ScriptLoading::kPreloaded || attempt == 1) {
+      errors_++;
+      *status = Status::Unavailable(std::string("redis: ") + kLuaScripts[call.script].name +
+                                    ".lua is not loaded (NOSCRIPT): the reconciler loads the scripts at its next pass");
+      return nullptr;
+    }
+    *status = LoadScript(call.script);
     if (!status->ok()) return nullptr;
   }
   return nullptr;  // unreachable
 }
 
 std::vector<Reply> RedisClient::EvalPipeline(std::vector<ScriptCall> calls, Status* status) {
+  *status = EnsureConnected();  // run_id_ is then the server's that Pipeline writes to
+  if (!status->ok()) return {};
+  if (loading_ == ScriptLoading::kLoad && !scripts_checked_) {
+    size_t loaded = 0;
+    *status = LoadScripts(&loaded);
+    if (!status->ok()) return {};
+  }
   std::vector<std::vector<std::string>> commands;
   commands.reserve(calls.size());
   for (ScriptCall& call : calls) {
-    if (call.script >= shas_.size() || shas_[call.script].empty()) {
-      std::string sha;
-      *status = LoadScript(call.script, &sha);
-      if (!status->ok()) return {};
+    if (call.script >= kLuaScriptCount) {
+      *status = Status::Internal("no embedded Lua script #" + std::to_string(call.script));
+      return {};
     }
-    call.argv[1] = shas_[call.script];
+    call.argv[1] = kLuaScripts[call.script].sha1;
+    if (call.run_id_at > 0) call.argv[call.run_id_at] = run_id_;
     commands.push_back(std::move(call.argv));
   }
-  *status = EnsureConnected();  // run_id_ is then the server's that Pipeline writes to
-  if (!status->ok()) return {};
-  for (size_t i = 0; i < calls.size(); i++)
-    if (calls[i].run_id_at > 0) commands[i][calls[i].run_id_at] = run_id_;
   return Pipeline(commands, status);
 }
 

@@ -8,7 +8,10 @@
 // caller decides what a script error means. Commands are never retried after
 // an I/O error that may have come after the command ran; a write refused
 // because the server had closed the connection (EPIPE) is sent once more on
-// a fresh one, and NOSCRIPT is retried after SCRIPT LOAD.
+// a fresh one. Scripts are called by their SHA1, known at build time
+// (kLuaScripts); a NOSCRIPT is retried after SCRIPT LOAD by the operator side
+// (ScriptLoading::kLoad: seckill-admin, the reconciler), and is Unavailable
+// for a worker (kPreloaded), whose Redis user may run EVALSHA only.
 #pragma once
 #include <hiredis/hiredis.h>
 
@@ -37,9 +40,15 @@ struct RedisAddress {
   std::string ToString() const;
 };
 
+// Who loads the project's scripts into Redis.
+enum class ScriptLoading {
+  kLoad,       // this client: SCRIPT LOAD on NOSCRIPT, then EVALSHA again (the operator side)
+  kPreloaded,  // someone else: a NOSCRIPT is Unavailable (503) until they have (the worker)
+};
+
 class RedisClient {
  public:
-  RedisClient(RedisAddress address, int timeout_ms);
+  RedisClient(RedisAddress address, int timeout_ms, ScriptLoading loading = ScriptLoading::kLoad);
   ~RedisClient();
   RedisClient(const RedisClient&) = delete;
   RedisClient& operator=(const RedisClient&) = delete;
@@ -57,16 +66,24 @@ class RedisClient {
   std::vector<Reply> Pipeline(const std::vector<std::vector<std::string>>& commands, Status* status);
 
   // Runs one call of an embedded script (common/script_call.h; the typed
-  // calls of build/gen/lua_protocol.h build it) with EVALSHA, loading the
-  // script first if this connection's server has not, and again on NOSCRIPT.
+  // calls of build/gen/lua_protocol.h build it) with EVALSHA of its built-in
+  // SHA1. On NOSCRIPT (the script did not run): kLoad loads it and sends
+  // once more; kPreloaded returns null with *status Unavailable.
   // A ServerRunId argument is filled in at each send with run_id().
   Reply Eval(ScriptCall call, Status* status);
 
-  // Sends every call of `calls` in one write (Pipeline), each script loaded
-  // first if this server has not seen it, and reads their replies in order.
-  // As Pipeline: nothing is retried; a NOSCRIPT (the cache flushed between
-  // the load and the send) comes back as that call's error reply.
+  // Sends every call of `calls` in one write (Pipeline) and reads their
+  // replies in order; with kLoad, every script is loaded first (LoadScripts)
+  // once per connection. As Pipeline: nothing is retried; a NOSCRIPT comes
+  // back as that call's error reply.
   std::vector<Reply> EvalPipeline(std::vector<ScriptCall> calls, Status* status);
+
+  // Loads every embedded script the server lacks: one SCRIPT EXISTS of all
+  // their SHA1s, then SCRIPT LOAD of each missing one. Sets *loaded to how
+  // many it loaded. Returns Internal when the server names a script by
+  // another SHA1 than the build's, Unavailable when Redis cannot be reached,
+  // and the server's error (NOPERM for a user without SCRIPT LOAD) as Internal.
+  Status LoadScripts(size_t* loaded);
 
   // Counts round trips to Redis since start (for the benchmarks and metrics).
   uint64_t round_trips() const { return round_trips_; }
@@ -92,12 +109,13 @@ class RedisClient {
   // Connects if needed and sends, once more after an undelivered write;
   // writes run_id() into *run_id_arg (an element of argv) before each send.
   Reply Send(const std::vector<std::string>& argv, std::string* run_id_arg, Status* status);
-  Status LoadScript(size_t script, std::string* sha);
+  Status LoadScript(size_t script);
 
   RedisAddress address_;
   int timeout_ms_;
+  ScriptLoading loading_;
   redisContext* ctx_ = nullptr;
-  std::vector<std::string> shas_;  // kLuaScripts[i]'s sha1 once loaded on this server
+  bool scripts_checked_ = false;  // kLoad: LoadScripts ran on this connection (EvalPipeline)
   std::string run_id_;
   uint64_t round_trips_ = 0;
   uint64_t errors_ = 0;

@@ -19,6 +19,7 @@ namespace seckill {
 struct LuaScript {
   const char* name;    // file name without .lua
   const char* source;  // what SCRIPT LOAD sends
+  const char* sha1;    // SHA1 of source, lowercase hex: what EVALSHA names (computed at build time)
 };
 extern const LuaScript kLuaScripts[];
 extern const size_t kLuaScriptCount;

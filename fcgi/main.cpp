@@ -205,7 +205,8 @@ int main(int argc, char** argv) {
     if (!st.ok()) fprintf(stderr, "seckill-worker %d: no metrics: %s\n", getpid(), st.message().c_str());
   }
 
-  RedisClient redis(redis_addr, redis_timeout);
+  // EVALSHA only: the worker's Redis user may not load scripts (the reconciler does).
+  RedisClient redis(redis_addr, redis_timeout, ScriptLoading::kPreloaded);
   SoldOutFlags flags(soldout_dir);
   flags.StartWatcher(redis_addr, watch_ms);
   Reservations reservations(&cluster, node, &redis, &counter, &flags);

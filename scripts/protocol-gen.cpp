@@ -7,7 +7,9 @@
 // The header has, per script, its argument struct, its reply struct (a code
 // enum and named fields, never an index) and three functions: <Script>Call
 // builds the EVALSHA, Decode<Script> reads its reply, <Script> does both over
-// a RedisClient. The .cpp embeds every script as SCRIPT LOAD will send it: a
+// a RedisClient. The .cpp embeds every script as SCRIPT LOAD will send it,
+// with the SHA1 that EVALSHA names it by (OpenSSL's, so that a client whose
+// Redis user may not load scripts still knows their names): a
 // generated preamble (its KEYS and ARGV as named locals, a constructor R_<name>
 // per reply, the field names of common/keys.h as F_/E_ locals and the states
 // of common/order_status.h as S_ locals), then lua/lib.lua, then the script.
@@ -25,6 +27,7 @@
 #include <vector>
 
 #include <nlohmann/json.hpp>
+#include <openssl/evp.h>
 
 #include "common/keys.h"
 #include "common/order_status.h"
@@ -334,6 +337,20 @@ std::string KeyExpr(const std::string& key) {
 }
 
 // A C++ string literal of any text: raw strings cut at )SECKILL_LUA".
+// The SHA1 of `text` in lowercase hex: the name Redis gives a script (SCRIPT LOAD).
+std::string Sha1Hex(const std::string& text) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (EVP_Digest(text.data(), text.size(), md, &len, EVP_sha1(), nullptr) != 1) Fail("SHA1 failed (OpenSSL)");
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < len; i++) {
+    out += hex[md[i] >> 4];
+    out += hex[md[i] & 15];
+  }
+  return out;
+}
+
 std::string RawLiteral(const std::string& text) {
   if (text.find(")SECKILL_LUA\"") != std::string::npos) Fail("a script contains )SECKILL_LUA\"");
   return "R\"SECKILL_LUA(" + text + ")SECKILL_LUA\"";
@@ -373,7 +390,7 @@ void Generate(const std::string& lua_dir, const std::string& out_dir, const std:
     std::string body = ReadFile(file);
     CheckLiterals(file, body, names);
     const std::string source = Preamble(s, names, lib + body) + lib + body;
-    c << "  {\"" << s.name << "\", " << RawLiteral(source) << "},\n";
+    c << "  {\"" << s.name << "\", " << RawLiteral(source) << ", \"" << Sha1Hex(source) << "\"},\n";
     if (!dump_dir.empty()) WriteIfChanged(dump_dir + "/" + s.name + ".lua", source);
   }
   c << "};\nconst size_t kLuaScriptCount = " << scripts.size() << ";\n\nnamespace lua {\n";

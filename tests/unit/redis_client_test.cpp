@@ -3,6 +3,11 @@
 //   1. commands and pipelines, replies in order;
 //   2. Eval loads a script on first use and again after SCRIPT FLUSH
 //      (NOSCRIPT), running it exactly once;
+//   2b. the build's SHA1 of every script is the one Redis gives it, and
+//      LoadScripts loads only what Redis lacks;
+//   2c. a kPreloaded client (the worker) loads nothing: NOSCRIPT is
+//      Unavailable, the script did not run, and it runs once the operator
+//      side has loaded the scripts;
 //   3. the ServerRunId argument is the run_id of the server reached, also
 //      after a restart (a new process, a new run_id, a reconnect);
 //   4. an unreachable server is Unavailable, not a crash.
@@ -67,6 +72,53 @@ TEST_CASE("[redis] a script is loaded again after SCRIPT FLUSH and runs once") {
   CHECK(r.code == lua::ReserveReply::Code::kReserved);
   Reply sold = c->Command({"HGET", EventKeys("e").meta, field::kSold}, &st);
   CHECK(std::string(sold->str) == "2");  // the NOSCRIPT retry did not run it twice
+}
+
+TEST_CASE("[redis] the build's SHA1s are Redis's, and LoadScripts loads only what is missing") {
+  auto c = RedisServer::Get().Fresh();
+  Status st;
+  c->Command({"SCRIPT", "FLUSH"}, &st);
+  REQUIRE(st.ok());
+  size_t loaded = 0;
+  st = c->LoadScripts(&loaded);
+  REQUIRE_MESSAGE(st.ok(), st.message());  // Internal if Redis named a script otherwise
+  CHECK(loaded == kLuaScriptCount);
+  for (size_t i = 0; i < kLuaScriptCount; i++) {
+    Reply r = c->Command({"SCRIPT", "LOAD", kLuaScripts[i].source}, &st);
+    REQUIRE(st.ok());
+    CHECK(std::string(r->str, r->len) == kLuaScripts[i].sha1);
+  }
+  c->Command({"SCRIPT", "FLUSH"}, &st);
+  REQUIRE(CreateAndReserve(c.get(), "o1").code == lua::ReserveReply::Code::kReserved);  // loads two
+  REQUIRE(c->LoadScripts(&loaded).ok());
+  CHECK(loaded == kLuaScriptCount - 2);
+  REQUIRE(c->LoadScripts(&loaded).ok());
+  CHECK(loaded == 0);
+}
+
+TEST_CASE("[redis] a preloaded client loads nothing: NOSCRIPT is Unavailable until the scripts are loaded") {
+  auto c = RedisServer::Get().Fresh();
+  REQUIRE(CreateAndReserve(c.get(), "o1").code == lua::ReserveReply::Code::kReserved);
+  Status st;
+  c->Command({"SCRIPT", "FLUSH"}, &st);
+  REQUIRE(st.ok());
+  RedisClient worker(RedisServer::Get().address(), 2000, ScriptLoading::kPreloaded);
+  lua::ReserveReply r;
+  auto reserve = [&](const std::string& order) {
+    return lua::Reserve(&worker, EventKeys("e"), {.user = "u" + order, .order_id = order, .node = "n1",
+                                                  .run_id = ServerRunId::kOfConnection}, &r);
+  };
+  st = reserve("o2");
+  CHECK(st.code() == Status::Code::kUnavailable);
+  CHECK(st.message().find("NOSCRIPT") != std::string::npos);
+  Reply exists = c->Command({"SCRIPT", "EXISTS", kLuaScripts[0].sha1}, &st);
+  CHECK(exists->element[0]->integer == 0);  // it loaded nothing
+  Reply sold = c->Command({"HGET", EventKeys("e").meta, field::kSold}, &st);
+  CHECK(std::string(sold->str) == "1");  // and reserved nothing
+  size_t loaded = 0;
+  REQUIRE(c->LoadScripts(&loaded).ok());
+  REQUIRE(reserve("o3").ok());
+  CHECK(r.code == lua::ReserveReply::Code::kReserved);
 }
 
 TEST_CASE("[redis] the run_id argument is the reached server's, after a restart too") {
