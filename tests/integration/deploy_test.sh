@@ -310,6 +310,7 @@ for tool in systemd-analyze systemd-tmpfiles systemd-sysusers setpriv unshare sp
   command -v "$tool" > /dev/null || { not_ok "$tool is installed" "run scripts/install-deps"; finish; exit; }
 done
 STAGE=$(mktemp -d /tmp/seckill-deploy.XXXXXX)
+chmod 0711 "$STAGE"  # scripts/stack's MariaDB (inside) runs as seckill, under $STAGE/.test/stack
 # KEEP_VAR=1 keeps the staging tree (the installed files, the services' logs
 # and system call traces under .test/journal) for a look afterwards.
 if [ -n "${KEEP_VAR:-}" ]; then trap 'echo "# staging tree kept: $STAGE"' EXIT; else trap 'rm -rf "$STAGE"' EXIT; fi
