@@ -6,7 +6,8 @@
 #   - stack status shows it (the supervisor's pid, the reconciler's, its last
 #     pass); its pid file and log are under var/
 #   - it moves reservations into MySQL with no run by hand
-#   - a reconciler that dies is started again by its supervisor
+#   - a reconciler that dies is started again by its supervisor; reopen-logs
+#     makes the next run open its log anew (rotation)
 #   - after a Redis restart the sale resumes by itself: a 201 within 10 s,
 #     no manual step (the pass checks the restarted Redis against MySQL)
 #   - stack down stops it, supervisor and reconciler; SECKILL_RECONCILER=0
@@ -38,6 +39,11 @@ old=$(rec)
 kill -KILL "$old"
 check_within 5 "a killed reconciler ($old) is replaced by its supervisor" eval 'test -n "$(rec)" && test "$(rec)" != "$old"'
 check "the supervisor is the same process" pid_alive "$VAR/run/reconciler.pid"
+
+# --- its log rotates: reopen-logs ends the run under way, the next opens the log anew ---
+mv "$VAR/log/reconciler.log" "$VAR/log/reconciler.log.1"
+"$ROOT/scripts/stack" reopen-logs > /dev/null
+check_within 10 "after reopen-logs the next run writes a new reconciler.log" grep -q '^reconciler: moved' "$VAR/log/reconciler.log"
 
 # --- a Redis restart: the sale resumes by itself --------------------------------------
 create_event resume 10
