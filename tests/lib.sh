@@ -5,6 +5,9 @@
 # start_stack [SERVICES]  starts a private stack (scripts/stack) in a fresh
 #                         temporary var dir on free loopback ports; it is
 #                         stopped and removed when the test file exits.
+#                         No SERVICES: all, the supervised reconciler too; a
+#                         test that runs the reconciler by hand lists its
+#                         services without it (start_stack redis mysql pools nginx).
 # ok NAME / not_ok NAME WHY / check NAME CMD... / check_eq NAME WANT GOT
 #                          TAP-style results; finish prints the file's summary
 # skip NAME WHY            a skipped test ("ok - NAME # SKIP WHY"); tests/run
