@@ -99,10 +99,11 @@ int CreateEventCommand(int argc, char** argv) {
   st = ClusterConfig::Load(cluster_path, &cluster);
   if (!st.ok()) return Fail(st.message());
   RedisClient redis(addr, 5000);
-  st = CreateEvent(&redis, spec);
+  int64_t created_at_ms = 0;
+  st = CreateEvent(&redis, spec, &created_at_ms);
   if (!st.ok()) return Fail(st.message());
   if (!sqlite_dir.empty()) {
-    st = PreloadNodeCounters(cluster, sqlite_dir, spec);
+    st = PreloadNodeCounters(cluster, sqlite_dir, spec, created_at_ms);
     if (!st.ok()) return Fail(st.message());
   }
   printf("event %s: %lld tickets, limit %lld per user, %lld s to pay\n", spec.id.c_str(),

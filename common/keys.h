@@ -36,7 +36,7 @@ namespace seckill {
   X(kLimit, "limit", "tickets one user may hold")                                                \
   X(kWindow, "window", "payment window, seconds")                                                \
   X(kPrice, "price", "price, cents")                                                             \
-  X(kCreatedAt, "created_at", "ms")                                                              \
+  X(kCreatedAt, "created_at", "ms; also the generation of the node counter rows (node_counter.h)")   \
   X(kPaid, "paid", "count of reserved -> paid")                                                  \
   X(kExpired, "expired", "count of reserved -> expired")                                         \
   X(kCancelled, "cancelled", "count of reserved -> cancelled")                                   \
