@@ -189,6 +189,8 @@ int ClusterCommand(const std::string& cmd, int argc, char** argv) {
   else if (key == "rate_per_second") printf("%d\n", c.rate_per_second);
   else if (key == "rate_burst") printf("%d\n", c.rate_burst);
   else if (key == "connections_per_address") printf("%d\n", c.connections_per_address);
+  else if (key == "cancel_limit") printf("%d\n", c.cancel_limit);
+  else if (key == "default_event_tickets") printf("%lld\n", static_cast<long long>(c.default_event_tickets));
   else return Fail("unknown [sale] key '" + key + "'");
   return 0;
 }
