@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # memory_bounds_test — what keeps Redis memory bounded, through the real stack
 # (docs/reliability.md, "Bounds"):
-#   - Redis runs with a maxmemory, sized by scripts/stack, and noeviction
+#   - Redis runs with a maxmemory, sized by scripts/stack, and noeviction; at
+#     the bound a reservation answers 503 (not 500), reads go on, no key goes
 #   - a reserve→cancel loop by one user stops at the cluster config's
 #     cancel_limit: the next cancellation is 429 cancel_limit_reached (with
 #     the cap), the order stays reserved and is the user's held order (429
@@ -22,6 +23,21 @@ mem=$(redis_cli config get maxmemory | sed -n 2p)
 check "Redis has a maxmemory ($mem bytes)" test "${mem:-0}" -gt 0
 check_eq "and the policy noeviction (a write past it fails; no key is dropped)" noeviction \
   "$(redis_cli config get maxmemory-policy | sed -n 2p)"
+
+# At the bound Redis refuses writes: a reservation answers 503 (try again),
+# reads go on, and no key is evicted.
+create_event full 10
+keys_before=$(redis_cli dbsize)
+redis_cli config set maxmemory 1 > /dev/null
+http POST /api/events/full/reservations user_id=u1
+check_eq "at maxmemory a reservation answers 503 unavailable (Redis refuses the write)" "503 unavailable" \
+  "$STATUS $(jq -r .error <<< "$BODY")"
+http GET /api/events/full
+check_eq "reads still answer" "200 0" "$STATUS $(jq -r .sold <<< "$BODY")"
+redis_cli config set maxmemory "$mem" > /dev/null
+check_eq "no key was evicted" "$keys_before" "$(redis_cli dbsize)"
+http POST /api/events/full/reservations user_id=u1
+check_eq "below it again, the reservation is served" 201 "$STATUS"
 
 # --- the per-user cap of cancellations ------------------------------------------------
 cap=$(admin sale-setting --cluster "$CLUSTER" --key cancel_limit)
