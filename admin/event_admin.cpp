@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <cstdlib>
+
 #include "common/ids.h"
 #include "common/keys.h"
 #include "common/node_counter.h"
@@ -18,7 +20,7 @@ Status ValidateEventSpec(const EventSpec& s) {
   return Status::Ok();
 }
 
-Status CreateEvent(RedisClient* redis, const EventSpec& s) {
+Status CreateEvent(RedisClient* redis, const EventSpec& s, int64_t* created_at_ms) {
   Status st = ValidateEventSpec(s);
   if (!st.ok()) return st;
   EventKeys keys(s.id);
@@ -33,16 +35,21 @@ Status CreateEvent(RedisClient* redis, const EventSpec& s) {
   redis->Command({"SADD", kEventsSetKey, s.id}, &st);
   if (!st.ok()) return st;
   if (reply.code == lua::CreateEventReply::Code::kExists) return Status::Invalid("event '" + s.id + "' exists already");
+  if (!created_at_ms) return Status::Ok();
+  Reply r = redis->Command({"HGET", keys.meta, field::kCreatedAt}, &st);
+  if (!st.ok()) return st;
+  *created_at_ms = r->type == REDIS_REPLY_STRING ? atoll(r->str) : 0;
   return Status::Ok();
 }
 
-Status PreloadNodeCounters(const ClusterConfig& cluster, const std::string& sqlite_dir, const EventSpec& s) {
+Status PreloadNodeCounters(const ClusterConfig& cluster, const std::string& sqlite_dir, const EventSpec& s,
+                           int64_t generation) {
   for (const auto& node : cluster.nodes) {
     std::string path = sqlite_dir + "/" + node.name + ".sqlite";
     if (access(path.c_str(), F_OK) != 0) continue;
     NodeCounter counter;
     Status st = counter.Open(path, 2000);
-    if (st.ok()) st = counter.Ensure(s.id, cluster.Allotment(node.name, s.tickets));
+    if (st.ok()) st = counter.Ensure(s.id, cluster.Allotment(node.name, s.tickets), generation);
     if (!st.ok()) return st;
   }
   return Status::Ok();

@@ -22,12 +22,17 @@ struct EventSpec {
 // Returns Invalid when a field is out of range.
 Status ValidateEventSpec(const EventSpec& spec);
 
-// Creates the event in Redis. Returns Invalid if it exists already.
-Status CreateEvent(RedisClient* redis, const EventSpec& spec);
+// Creates the event in Redis. Returns Invalid if it exists already. Sets
+// *created_at_ms, when given, to the new event's created_at (its generation
+// for the node counters, common/node_counter.h).
+Status CreateEvent(RedisClient* redis, const EventSpec& spec, int64_t* created_at_ms = nullptr);
 
 // Creates the node counter rows of the event for every node whose SQLite file
 // is `sqlite_dir`/<node>.sqlite, so a node knows its allotment before its
-// first request (workers also create it lazily). Skips nodes without a file.
-Status PreloadNodeCounters(const ClusterConfig& cluster, const std::string& sqlite_dir, const EventSpec& spec);
+// first request (workers also create it lazily), counting for `generation`:
+// the row of an earlier event of the same id starts anew. Skips nodes without
+// a file.
+Status PreloadNodeCounters(const ClusterConfig& cluster, const std::string& sqlite_dir, const EventSpec& spec,
+                           int64_t generation);
 
 }  // namespace seckill

@@ -99,7 +99,8 @@ int CreateEventCommand(int argc, char** argv) {
   st = ClusterConfig::Load(cluster_path, &cluster);
   if (!st.ok()) return Fail(st.message());
   RedisClient redis(addr, 5000);
-  st = CreateEvent(&redis, spec);
+  int64_t created_at_ms = 0;
+  st = CreateEvent(&redis, spec, &created_at_ms);
   if (!st.ok()) return Fail(st.message());
   // The workers only call the scripts (their Redis user may not load them):
   // the event sells from now on, before the reconciler's next pass.
@@ -107,7 +108,7 @@ int CreateEventCommand(int argc, char** argv) {
   st = redis.LoadScripts(&loaded);
   if (!st.ok()) return Fail(st.message());
   if (!sqlite_dir.empty()) {
-    st = PreloadNodeCounters(cluster, sqlite_dir, spec);
+    st = PreloadNodeCounters(cluster, sqlite_dir, spec, created_at_ms);
     if (!st.ok()) return Fail(st.message());
   }
   printf("event %s: %lld tickets, limit %lld per user, %lld s to pay\n", spec.id.c_str(),
@@ -193,6 +194,8 @@ int ClusterCommand(const std::string& cmd, int argc, char** argv) {
   else if (key == "rate_per_second") printf("%d\n", c.rate_per_second);
   else if (key == "rate_burst") printf("%d\n", c.rate_burst);
   else if (key == "connections_per_address") printf("%d\n", c.connections_per_address);
+  else if (key == "cancel_limit") printf("%d\n", c.cancel_limit);
+  else if (key == "default_event_tickets") printf("%lld\n", static_cast<long long>(c.default_event_tickets));
   else return Fail("unknown [sale] key '" + key + "'");
   return 0;
 }

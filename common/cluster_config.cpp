@@ -80,6 +80,12 @@ Status ClusterConfig::Parse(const std::string& text, const std::string& origin, 
       else if (key == "rate_per_second") ok = ParseInt(value, 0, 1000000, &c.rate_per_second);
       else if (key == "rate_burst") ok = ParseInt(value, 0, 1000000, &c.rate_burst);
       else if (key == "connections_per_address") ok = ParseInt(value, 0, 1000000, &c.connections_per_address);
+      else if (key == "cancel_limit") ok = ParseInt(value, 0, 1000000, &c.cancel_limit);
+      else if (key == "default_event_tickets") {
+        int n = 0;
+        ok = ParseInt(value, 0, 1000000000, &n);
+        c.default_event_tickets = n;
+      }
       else return fail("unknown key '" + key + "'");
     } else {
       return fail("key outside a section");

@@ -28,6 +28,8 @@ struct ClusterConfig {
   int rate_per_second = 0;             // nginx limit_req per client address (0 = off)
   int rate_burst = 20;                 // nginx limit_req burst
   int connections_per_address = 0;     // nginx limit_conn per client address (0 = off)
+  int cancel_limit = 5;                // cancellations one user may make per event (0 = no cap), cancel.lua
+  int64_t default_event_tickets = 0;   // scripts/stack creates default_event with this many (0 = not)
 
   // Parses the file at `path`. Returns Invalid with "path:line: reason".
   static Status Load(const std::string& path, ClusterConfig* out);

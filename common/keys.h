@@ -12,6 +12,9 @@
 //   ev:{E}:exp        zset   order id scored by expires-at (ms): pending payments
 //   ev:{E}:log        stream one entry per state change, read by the
 //                            reconciler (SECKILL_ENTRY_FIELDS below)
+//   ev:{E}:cancels    hash   user -> cancellations the user made (the per-user
+//                            cap, [sale] cancel_limit; one field per user who
+//                            cancelled, kept as long as the event)
 //   ev:{E}:o:<order>  hash   the order (SECKILL_ORDER_FIELDS below)
 //
 // The set "seckill:events" (its own slot) lists the event ids; only the admin
@@ -36,7 +39,7 @@ namespace seckill {
   X(kLimit, "limit", "tickets one user may hold")                                                \
   X(kWindow, "window", "payment window, seconds")                                                \
   X(kPrice, "price", "price, cents")                                                             \
-  X(kCreatedAt, "created_at", "ms")                                                              \
+  X(kCreatedAt, "created_at", "ms; also the generation of the node counter rows (node_counter.h)")   \
   X(kPaid, "paid", "count of reserved -> paid")                                                  \
   X(kExpired, "expired", "count of reserved -> expired")                                         \
   X(kCancelled, "cancelled", "count of reserved -> cancelled")                                   \
@@ -88,7 +91,8 @@ struct EventKeys {
         meta("ev:{" + this->event + "}"),
         users(meta + ":users"),
         expiry(meta + ":exp"),
-        log(meta + ":log") {}
+        log(meta + ":log"),
+        cancels(meta + ":cancels") {}
   std::string Order(std::string_view order_id) const { return meta + ":o:" + std::string(order_id); }
 
   std::string event;
@@ -96,6 +100,7 @@ struct EventKeys {
   std::string users;
   std::string expiry;
   std::string log;
+  std::string cancels;
 };
 
 }  // namespace seckill

@@ -83,7 +83,8 @@ Status NodeCounter::Open(const std::string& path, int busy_ms, int processes) {
       "  event TEXT PRIMARY KEY,"
       "  allotment INTEGER NOT NULL,"
       "  taken INTEGER NOT NULL DEFAULT 0,"
-      "  returned INTEGER NOT NULL DEFAULT 0)";
+      "  returned INTEGER NOT NULL DEFAULT 0,"
+      "  generation INTEGER NOT NULL DEFAULT 0)";
   // Two processes of a node starting at once may both set the file up:
   // switching to WAL can answer SQLITE_BUSY without calling the busy
   // handler, so the set-up is retried for up to busy_ms.
@@ -93,6 +94,14 @@ Status NodeCounter::Open(const std::string& path, int busy_ms, int processes) {
     sqlite3_free(err);
     err = nullptr;
     rc = sqlite3_exec(db_, setup, nullptr, nullptr, &err);
+    if (rc == SQLITE_OK) {
+      Status added = AddGenerationColumn();
+      if (!added.ok()) {
+        sqlite3_free(err);
+        err = sqlite3_mprintf("%s", added.message().c_str());
+        rc = SQLITE_BUSY;  // retried like the set-up: another process may be adding it
+      }
+    }
     if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED) || waited >= busy_ms) break;
     usleep(10000);
   }
@@ -102,18 +111,42 @@ Status NodeCounter::Open(const std::string& path, int busy_ms, int processes) {
     return st;
   }
   struct { sqlite3_stmt** st; const char* sql; } stmts[] = {
-      {&ensure_, "INSERT OR IGNORE INTO counter(event, allotment) VALUES(?1, ?2)"},
-      {&left_, "SELECT allotment + returned - taken FROM counter WHERE event = ?1"},
+      // A row of another generation starts again; one of generation 0
+      // (unknown) adopts the generation and keeps its counts (Ensure).
+      {&ensure_,
+       "INSERT INTO counter(event, allotment, generation) VALUES(?1, ?2, ?3) "
+       "ON CONFLICT(event) DO UPDATE SET "
+       "  allotment = CASE WHEN generation = 0 THEN allotment ELSE excluded.allotment END,"
+       "  taken = CASE WHEN generation = 0 THEN taken ELSE 0 END,"
+       "  returned = CASE WHEN generation = 0 THEN returned ELSE 0 END,"
+       "  generation = excluded.generation "
+       "WHERE excluded.generation <> 0 AND generation <> excluded.generation"},
+      {&left_, "SELECT allotment + returned - taken, generation FROM counter WHERE event = ?1"},
       {&take_, "UPDATE counter SET taken = taken + ?2 WHERE event = ?1"},
-      {&give_back_, "UPDATE counter SET taken = taken - ?2 WHERE event = ?1 AND taken >= ?2"},
+      {&give_back_, "UPDATE counter SET taken = taken - ?2 WHERE event = ?1 AND taken >= ?2 AND generation = ?3"},
       {&see_returned_, "UPDATE counter SET returned = ?2 WHERE event = ?1 AND returned < ?2"},
-      {&get_, kSelectOne},
+      {&get_, "SELECT allotment, taken, returned, generation FROM counter WHERE event = ?1"},
   };
   for (auto& s : stmts) {
     if (sqlite3_prepare_v3(db_, s.sql, -1, SQLITE_PREPARE_PERSISTENT, s.st, nullptr) != SQLITE_OK)
       return Status::Internal(std::string("sqlite prepare: ") + sqlite3_errmsg(db_));
   }
   return Status::Ok();
+}
+
+// A file made before the generation column gets it (default 0: unknown).
+// Two processes may race to add it: "duplicate column" means the other won.
+Status NodeCounter::AddGenerationColumn() {
+  sqlite3_stmt* probe = nullptr;
+  int rc = sqlite3_prepare_v2(db_, "SELECT generation FROM counter LIMIT 0", -1, &probe, nullptr);
+  sqlite3_finalize(probe);
+  if (rc == SQLITE_OK) return Status::Ok();
+  char* err = nullptr;
+  rc = sqlite3_exec(db_, "ALTER TABLE counter ADD COLUMN generation INTEGER NOT NULL DEFAULT 0", nullptr, nullptr, &err);
+  std::string msg = err ? err : sqlite3_errstr(rc);
+  sqlite3_free(err);
+  if (rc == SQLITE_OK || msg.find("duplicate column") != std::string::npos) return Status::Ok();
+  return Status::Unavailable("adding the generation column: " + msg);
 }
 
 Status NodeCounter::Step(sqlite3_stmt* st, const char* what) {
@@ -123,10 +156,16 @@ Status NodeCounter::Step(sqlite3_stmt* st, const char* what) {
   return Status::Unavailable(std::string("sqlite ") + what + ": " + sqlite3_errstr(rc));
 }
 
-Status NodeCounter::Ensure(const std::string& event, int64_t allotment) {
+Status NodeCounter::Ensure(const std::string& event, int64_t allotment, int64_t generation) {
   sqlite3_bind_text(ensure_, 1, event.data(), static_cast<int>(event.size()), SQLITE_STATIC);
   sqlite3_bind_int64(ensure_, 2, allotment);
-  return Step(ensure_, "ensure");
+  sqlite3_bind_int64(ensure_, 3, generation);
+  Status st = Step(ensure_, "ensure");
+  // A lease of another generation was taken from a row that is gone: it is
+  // dropped, never given back to the new one.
+  auto it = leased_.find(event);
+  if (st.ok() && generation != 0 && it != leased_.end() && it->second.generation != generation) leased_.erase(it);
+  return st;
 }
 
 Status NodeCounter::Exec(const char* sql) {
@@ -139,18 +178,18 @@ Status NodeCounter::Exec(const char* sql) {
 
 NodeCounter::Take NodeCounter::TakeOne(const std::string& event) {
   auto it = leased_.find(event);
-  if (it != leased_.end() && it->second > 0) {
-    it->second--;
+  if (it != leased_.end() && it->second.tickets > 0) {
+    it->second.tickets--;
     return Take::kTaken;
   }
   if (leased_.size() > 10000) ReturnLeases();  // bound the map; the leases go back to the file
   int64_t got = 0;
-  Take t = TakeBlock(event, &got);
-  if (t == Take::kTaken && got > 1) leased_[event] += got - 1;
-  return t;
+  return TakeBlock(event, &got);
 }
 
 // One write transaction: reads what the node has left and takes a block of it.
+// The block's tickets but the one taken now become the lease, of the row's
+// generation.
 NodeCounter::Take NodeCounter::TakeBlock(const std::string& event, int64_t* got) {
   *got = 0;
   if (!Exec("BEGIN IMMEDIATE").ok()) {  // waits for the lock through BusyPoll
@@ -160,6 +199,7 @@ NodeCounter::Take NodeCounter::TakeBlock(const std::string& event, int64_t* got)
   sqlite3_bind_text(left_, 1, event.data(), static_cast<int>(event.size()), SQLITE_STATIC);
   int rc = sqlite3_step(left_);
   int64_t left = rc == SQLITE_ROW ? sqlite3_column_int64(left_, 0) : 0;
+  int64_t generation = rc == SQLITE_ROW ? sqlite3_column_int64(left_, 1) : 0;
   sqlite3_reset(left_);
   if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
     Exec("ROLLBACK");
@@ -179,19 +219,28 @@ NodeCounter::Take NodeCounter::TakeBlock(const std::string& event, int64_t* got)
     return Take::kBusy;
   }
   *got = block;
+  Lease& lease = leased_[event];
+  if (lease.generation != generation) lease.tickets = 0;  // of a row that is gone (Ensure)
+  lease.generation = generation;
+  lease.tickets += block - 1;
   return Take::kTaken;
 }
 
-void NodeCounter::GiveBack(const std::string& event) { leased_[event]++; }
+// The ticket joins the lease of the generation it was taken from (the lease
+// entry exists since its TakeBlock, unless Ensure dropped it meanwhile).
+void NodeCounter::GiveBack(const std::string& event) {
+  auto it = leased_.find(event);
+  if (it != leased_.end()) it->second.tickets++;
+}
 
 int64_t NodeCounter::Leased(const std::string& event) const {
   auto it = leased_.find(event);
-  return it == leased_.end() ? 0 : it->second;
+  return it == leased_.end() ? 0 : it->second.tickets;
 }
 
 int64_t NodeCounter::LeasedTotal() const {
   int64_t n = 0;
-  for (const auto& lease : leased_) n += lease.second;
+  for (const auto& lease : leased_) n += lease.second.tickets;
   return n;
 }
 
@@ -204,10 +253,11 @@ Status NodeCounter::ReturnLeases(const std::string* only) {
   if (only ? Leased(*only) == 0 : LeasedTotal() == 0) return Status::Ok();
   Status st = Exec("BEGIN IMMEDIATE");
   if (!st.ok()) return st;
-  for (const auto& [event, n] : leased_) {
-    if (n <= 0 || (only && event != *only)) continue;
+  for (const auto& [event, lease] : leased_) {
+    if (lease.tickets <= 0 || (only && event != *only)) continue;
     sqlite3_bind_text(give_back_, 1, event.data(), static_cast<int>(event.size()), SQLITE_STATIC);
-    sqlite3_bind_int64(give_back_, 2, n);
+    sqlite3_bind_int64(give_back_, 2, lease.tickets);
+    sqlite3_bind_int64(give_back_, 3, lease.generation);
     st = Step(give_back_, "return leases");
     if (!st.ok()) {
       Exec("ROLLBACK");
@@ -233,7 +283,10 @@ Status NodeCounter::SeeReturned(const std::string& event, int64_t returned) {
 Status NodeCounter::Get(const std::string& event, Row* row) {
   sqlite3_bind_text(get_, 1, event.data(), static_cast<int>(event.size()), SQLITE_STATIC);
   int rc = sqlite3_step(get_);
-  if (rc == SQLITE_ROW) *row = RowAt(get_, 0);
+  if (rc == SQLITE_ROW) {
+    *row = RowAt(get_, 0);
+    row->generation = sqlite3_column_int64(get_, 3);
+  }
   sqlite3_reset(get_);
   if (rc == SQLITE_ROW) return Status::Ok();
   if (rc == SQLITE_DONE) return Status::NotFound("node has no counter for " + event);

@@ -1,14 +1,26 @@
 // node_counter.h — a node's local stock counter: its allotment of each event,
 // kept in a SQLite file shared by all processes of the node (one pool).
 //
-//   counter(event, allotment, taken, returned)
+//   counter(event, allotment, taken, returned, generation)
 //     allotment  the node's weighted share of the stock plus the buffer
 //                (ClusterConfig::Allotment), fixed when the event is first seen
 //     taken      tickets this node's processes have taken: reserved, or
 //                leased to a process and not sold yet
 //     returned   how many of them were later released (cancelled, expired),
 //                as last read from Redis (ev:{E} returned:<node>)
+//     generation the event's created_at in Redis (ms, common/keys.h): which
+//                creation of the event id the row counts for; 0 when unknown
+//                (a row older than the column, or an event without it)
 //   Tickets are taken while taken < allotment + returned.
+//
+// An event id created again (after Redis lost it: docs/operations.md) is a
+// new event with a new created_at. The node learns it from the data it reads
+// anyway, the event's hash in Redis, so it works for nodes on any host: a
+// worker that sees a generation other than its row's resets the row
+// (Ensure: the new allotment, taken and returned 0) and drops its lease of the
+// old generation; a lease is given back only to the generation it came from.
+// A rebuild from MySQL (--rebuild-redis) keeps created_at, so the nodes keep
+// their counts across it.
 //
 // A process takes tickets from the file in blocks (one SQLite write
 // transaction, WAL, synchronous=NORMAL, atomic across the node's processes)
@@ -62,6 +74,7 @@ class NodeCounter {
 
   struct Row {
     int64_t allotment = 0, taken = 0, returned = 0;
+    int64_t generation = 0;  // read by NodeCounter::Get only (the reader leaves it 0)
   };
 
   NodeCounter() = default;
@@ -69,13 +82,19 @@ class NodeCounter {
   NodeCounter(const NodeCounter&) = delete;
   NodeCounter& operator=(const NodeCounter&) = delete;
 
-  // Opens (creating if needed) the node's database at `path`. `busy_ms` bounds
-  // how long a take waits for another process's lock; `processes` is how many
-  // processes of the node share the file (it sizes the blocks).
+  // Opens (creating if needed) the node's database at `path`, adding the
+  // generation column to a file made before it. `busy_ms` bounds how long a
+  // take waits for another process's lock; `processes` is how many processes
+  // of the node share the file (it sizes the blocks).
   Status Open(const std::string& path, int busy_ms, int processes = 1);
 
-  // Creates the event's row with `allotment` unless it exists. Idempotent.
-  Status Ensure(const std::string& event, int64_t allotment);
+  // Makes the event's row count for `generation` (the event's created_at,
+  // top of this file): creates it with `allotment` if missing; resets it to
+  // `allotment`, taken 0, returned 0 if it counts for another generation (and
+  // this process's lease of the event goes, unreturned); leaves it alone if
+  // it counts for this one. A `generation` of 0 (unknown) never resets, and a
+  // row of generation 0 adopts the given one with its counts. Idempotent.
+  Status Ensure(const std::string& event, int64_t allotment, int64_t generation = 0);
 
   // Takes one ticket: from this process's lease, or else a new block from
   // the file.
@@ -100,10 +119,11 @@ class NodeCounter {
   // Raises `returned` to `returned` if it is lower. Returns Ok either way.
   Status SeeReturned(const std::string& event, int64_t returned);
 
-  // Reads the event's row. NotFound when the node has not seen the event.
+  // Reads the event's row, its generation included. NotFound when the node
+  // has not seen the event.
   Status Get(const std::string& event, Row* row);
 
-  // Reads every row (for the metrics).
+  // Reads every row (for the metrics; without the generation).
   Status All(std::vector<std::pair<std::string, Row>>* rows);
 
   // Takes that found the file locked past the busy timeout, and waits for
@@ -115,6 +135,11 @@ class NodeCounter {
   Status Exec(const char* sql);
   Take TakeBlock(const std::string& event, int64_t* got);
   Status ReturnLeases(const std::string* only);
+  Status AddGenerationColumn();
+  struct Lease {
+    int64_t tickets = 0;     // taken from the file, not sold yet
+    int64_t generation = 0;  // of the row they were taken from
+  };
   sqlite3* db_ = nullptr;
   sqlite3_stmt* ensure_ = nullptr;
   sqlite3_stmt* left_ = nullptr;
@@ -124,7 +149,7 @@ class NodeCounter {
   sqlite3_stmt* get_ = nullptr;
   int busy_ms_ = 100;
   int64_t spread_ = 8;  // a block is what the node has left / spread_
-  std::unordered_map<std::string, int64_t> leased_;
+  std::unordered_map<std::string, Lease> leased_;
   uint64_t busy_ = 0;  // since the last TakeStats
 };
 

@@ -51,7 +51,7 @@ const Transition kTransitions[] = {
     {kNone, R, E, "rebuild_orders", false, "--rebuild-redis: copied from MySQL"},
     {kNone, R, C, "rebuild_orders", false, "--rebuild-redis: copied from MySQL"},
     {kFrom, P, T, "retire", false, "reconciler: MySQL has it; the hash expires after --final-ttl"},
-    {kFrom, E, T, "retire", false, "reconciler: as above"},
+    {kFrom, E, T, "retire", false, "reconciler: MySQL has it; the hash expires after --released-ttl"},
     {kFrom, C, T, "retire", false, "reconciler: as above"},
 };
 const size_t kTransitionCount = sizeof(kTransitions) / sizeof(kTransitions[0]);

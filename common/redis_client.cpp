@@ -11,9 +11,11 @@ namespace seckill {
 namespace {
 
 // Errors a server gives while it cannot serve for now: loading its data,
-// running a long script, failing over. They mean "unavailable", not a bug.
+// running a long script, failing over, or refusing writes at its maxmemory
+// (noeviction: OOM, until finished orders' hashes expire). They mean
+// "unavailable", not a bug.
 bool IsTransientError(const char* msg) {
-  for (const char* p : {"LOADING", "BUSY", "MASTERDOWN", "TRYAGAIN", "CLUSTERDOWN"})
+  for (const char* p : {"LOADING", "BUSY", "MASTERDOWN", "TRYAGAIN", "CLUSTERDOWN", "OOM"})
     if (strncmp(msg, p, strlen(p)) == 0) return true;
   return false;
 }

@@ -1,6 +1,7 @@
 #include "fcgi/api.h"
 
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <vector>
 
@@ -160,6 +161,9 @@ Response Api::OrderAction(Endpoint e, const std::string& order_id, const HttpReq
       r.outcome = Outcome::kConflict;
       return r;
     }
+    case OrderOutcome::kTooMany:
+      return JsonResponse(429, {{"error", "cancel_limit_reached"}, {"limit", atoll(detail.c_str())},
+                                {"message", "this user cancelled the event's limit of orders: pay this one, or let it expire"}});
     case OrderOutcome::kUnavailable: return Unavailable(detail);
     case OrderOutcome::kInternal: break;
   }

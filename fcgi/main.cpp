@@ -210,7 +210,7 @@ int main(int argc, char** argv) {
   SoldOutFlags flags(soldout_dir);
   flags.StartWatcher(redis_addr, watch_ms);
   Reservations reservations(&cluster, node, &redis, &counter, &flags);
-  Orders orders(&redis, &flags);
+  Orders orders(&redis, &flags, cluster.cancel_limit);
   size_t slash = sqlite_path.rfind('/');
   std::string sqlite_dir = slash == std::string::npos ? "." : sqlite_path.substr(0, slash);
   Api api(&cluster, &reservations, &orders, &redis,

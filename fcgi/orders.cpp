@@ -47,7 +47,9 @@ OrderOutcome Orders::Cancel(const std::string& order_id, const std::string& user
   if (!ParseOrderId(order_id, &event)) return OrderOutcome::kNotFound;
   lua::CancelReply reply;
   Status st = lua::Cancel(redis_, EventKeys(event),
-                          {.order_id = order_id, .user = user, .run_id = ServerRunId::kOfConnection}, &reply);
+                          {.order_id = order_id, .user = user, .run_id = ServerRunId::kOfConnection,
+                           .cancel_limit = cancel_limit_},
+                          &reply);
   if (!st.ok()) return Failed(st, detail);
   using Code = lua::CancelReply::Code;
   // A ticket went back to the stock (stock first, flag after): this front's
@@ -58,6 +60,9 @@ OrderOutcome Orders::Cancel(const std::string& order_id, const std::string& user
     case Code::kNotFound: return OrderOutcome::kNotFound;
     case Code::kPaid: return OrderOutcome::kConflict;
     case Code::kGone: return OrderOutcome::kGone;
+    case Code::kCancelLimitReached:
+      *detail = std::to_string(reply.limit);
+      return OrderOutcome::kTooMany;
     case Code::kNotVerified: return NotVerified(detail);
   }
   return OrderOutcome::kInternal;  // unreachable

@@ -27,13 +27,17 @@ enum class OrderOutcome {
   kNotFound,     // no such order, or not this user's
   kGone,         // expired or cancelled: payment refused
   kConflict,     // cancelling a paid order
+  kTooMany,      // cancelling: the user made the event's cancel_limit cancellations already
   kUnavailable,  // Redis unreachable
   kInternal,     // unexpected reply
 };
 
 class Orders {
  public:
-  Orders(RedisClient* redis, const SoldOutFlags* flags) : redis_(redis), flags_(flags) {}
+  // `cancel_limit`: cancellations one user may make per event ([sale]
+  // cancel_limit of the cluster config; 0: no cap).
+  Orders(RedisClient* redis, const SoldOutFlags* flags, int64_t cancel_limit = 0)
+      : redis_(redis), flags_(flags), cancel_limit_(cancel_limit) {}
 
   // REQUIRES for all: `user` is a valid id. `order_id` may be anything.
   OrderOutcome Pay(const std::string& order_id, const std::string& user, std::string* detail);
@@ -49,6 +53,7 @@ class Orders {
  private:
   RedisClient* redis_;
   const SoldOutFlags* flags_;
+  int64_t cancel_limit_;
 };
 
 }  // namespace seckill

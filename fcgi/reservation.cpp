@@ -25,14 +25,16 @@ Status Reservations::Lookup(const std::string& event, EventInfo** info) {
     return Status::Ok();
   }
   Status st;
-  Reply r = redis_->Command({"HGET", EventKeys(event).meta, field::kTotal}, &st);
+  Reply r = redis_->Command({"HMGET", EventKeys(event).meta, field::kTotal, field::kCreatedAt}, &st);
   if (!st.ok()) return st;
-  if (r->type != REDIS_REPLY_STRING) return Status::NotFound("no event " + event);
-  int64_t total = atoll(r->str);
-  st = counter_->Ensure(event, cluster_->Allotment(node_, total));
+  if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 || r->element[0]->type != REDIS_REPLY_STRING)
+    return Status::NotFound("no event " + event);
+  int64_t total = IntAt(r.get(), 0), generation = IntAt(r.get(), 1);
+  st = counter_->Ensure(event, cluster_->Allotment(node_, total), generation);
   if (!st.ok()) return st;
   if (events_.size() > 10000) events_.clear();  // bound the cache; it refills itself
   *info = &events_[event];
+  (*info)->generation = generation;
   return Status::Ok();
 }
 
@@ -53,12 +55,23 @@ bool Reservations::Refresh(const std::string& event, EventInfo* info) {
   if (now < info->next_refresh_ms) return false;
   info->next_refresh_ms = now + kRefreshMs;
   Status st;
-  Reply r = redis_->Command({"HMGET", EventKeys(event).meta, field::kTotal, field::kSold, field::Returned(node_)}, &st);
-  if (!st.ok() || r->type != REDIS_REPLY_ARRAY || r->elements != 3) return false;
+  Reply r = redis_->Command(
+      {"HMGET", EventKeys(event).meta, field::kTotal, field::kSold, field::Returned(node_), field::kCreatedAt}, &st);
+  if (!st.ok() || r->type != REDIS_REPLY_ARRAY || r->elements != 4) return false;
+  if (r->element[0]->type != REDIS_REPLY_STRING) return false;  // gone: reserve.lua answers no_event
+  const int64_t generation = IntAt(r.get(), 3);
+  bool reset = false;
+  if (generation != 0 && generation != info->generation) {
+    // The event id was created again: the row of the old one starts anew.
+    if (!counter_->Ensure(event, cluster_->Allotment(node_, IntAt(r.get(), 0)), generation).ok()) return false;
+    info->generation = generation;
+    info->returned_seen = 0;
+    reset = true;
+  }
   if (IntAt(r.get(), 1) >= IntAt(r.get(), 0)) RaiseSoldOut(event);
   int64_t before = info->returned_seen;
   NoteReturned(event, info, IntAt(r.get(), 2));
-  return info->returned_seen > before;
+  return reset || info->returned_seen > before;
 }
 
 ReserveResult Reservations::Reserve(const std::string& event, const std::string& user) {
@@ -96,6 +109,13 @@ ReserveResult Reservations::Reserve(const std::string& event, const std::string&
     res.outcome = st.code() == Status::Code::kUnavailable ? O::kUnavailable : O::kInternal;
     res.detail = st.message();
     return res;
+  }
+  // The event id was created again since this process cached it: the row
+  // starts anew now (Refresh), not only once the old row runs out.
+  if ((reply.code == Code::kReserved || reply.code == Code::kSoldOut) && reply.generation != 0 &&
+      reply.generation != info->generation) {
+    info->next_refresh_ms = 0;
+    Refresh(event, info);
   }
   switch (reply.code) {
     case Code::kReserved:

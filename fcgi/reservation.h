@@ -2,7 +2,9 @@
 //
 //   1. take one ticket of the node's allotment (NodeCounter, SQLite);
 //      used up → "sold out" without asking Redis (the allotment is re-read
-//      from Redis at most every kRefreshMs, to learn of released tickets);
+//      from Redis at most every kRefreshMs, to learn of released tickets
+//      and of the event id created again: a new created_at resets the row,
+//      node_counter.h);
 //   2. reserve.lua in Redis (EVALSHA): stock, per-user limit, the order, the
 //      expiry index and the stream entry, atomically;
 //   3. anything but success gives the local ticket back; "sold out" from
@@ -53,14 +55,17 @@ class Reservations {
 
  private:
   struct EventInfo {
+    int64_t generation = 0;       // the event's created_at the counter row counts for
     int64_t returned_seen = 0;    // largest returned:<node> written to the counter
     int64_t next_refresh_ms = 0;  // when an exhausted allotment may ask Redis again
   };
   // Finds the event in the cache, or reads it from Redis and creates the
   // node's counter row. NotFound for an unknown event.
   Status Lookup(const std::string& event, EventInfo** info);
-  // Re-reads the stock and this node's returned count; raises the sold-out
-  // flag when the stock is gone. Returns true when the counter was raised.
+  // Re-reads the stock, this node's returned count and the event's
+  // created_at; raises the sold-out flag when the stock is gone; resets the
+  // counter row when the event was created again. Returns true when the
+  // counter was raised or reset.
   bool Refresh(const std::string& event, EventInfo* info);
   void NoteReturned(const std::string& event, EventInfo* info, int64_t returned);
   void RaiseSoldOut(const std::string& event);

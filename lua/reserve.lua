@@ -1,18 +1,21 @@
 -- reserve.lua — reserve one ticket of an event for a user, atomically.
 -- KEYS, ARGV and replies: lua/protocol.json ("reserve"). `returned` is how
 -- many tickets this node sold that were later released: the node may sell
--- that many beyond its allotment (common/node_counter.h).
+-- that many beyond its allotment (common/node_counter.h); `generation` is the
+-- event's created_at, which tells the node an event id created again.
 -- Every redis.call costs (more so for writes, which are propagated to the
 -- AOF one by one): the success path makes eight.
-local m = redis.call('HMGET', K_meta, F_total, F_sold, F_limit, F_window, F_returned_prefix .. A_node, F_verified_run)
+local m = redis.call('HMGET', K_meta, F_total, F_sold, F_limit, F_window, F_returned_prefix .. A_node, F_verified_run,
+                     F_created_at)
 if not m[1] then return R_no_event() end
 if not verified(m[6], A_run_id) then return R_not_verified() end
 local total, sold = tonumber(m[1]), tonumber(m[2])
 local limit, window = tonumber(m[3]), tonumber(m[4])
 local returned = tonumber(m[5] or '0')
+local generation = tonumber(m[7] or '0')
 -- The stock check: strictly sold < total (the seed article compared the other
 -- way round and sold one ticket too many).
-if sold >= total then return R_sold_out(returned) end
+if sold >= total then return R_sold_out(returned, generation) end
 
 -- The per-user limit. With the usual limit of one, HSETNX both checks and
 -- records the holding.
@@ -40,4 +43,4 @@ redis.call('HSET', K_order, F_user, A_user, F_node, A_node, F_status, S_reserved
            F_reserved_at, now, F_expires_at, expires)
 redis.call('ZADD', K_expiry, expires, A_order_id)
 log_change(K_log, S_reserved, A_order_id, A_user, A_node, now, expires)
-return R_reserved(expires, returned)
+return R_reserved(expires, returned, generation)

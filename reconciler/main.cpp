@@ -117,7 +117,8 @@ int main(int argc, char** argv) {
       ("release-batch", "expired orders released per Lua call (each call blocks Redis; 1-1000)", cxxopts::value<size_t>()->default_value("64"))
       ("no-trim", "keep acknowledged stream entries in Redis")
       ("no-release", "do not release expired reservations")
-      ("final-ttl", "seconds to keep a finished order's Redis hash once it is in MySQL (0: forever)", cxxopts::value<int64_t>()->default_value("86400"))
+      ("final-ttl", "seconds to keep a paid order's Redis hash once it is in MySQL (0: forever)", cxxopts::value<int64_t>()->default_value("86400"))
+      ("released-ttl", "seconds to keep an expired or cancelled order's Redis hash once it is in MySQL (0: forever)", cxxopts::value<int64_t>()->default_value("60"))
       ("metrics-file", "after each pass, write the run's metrics here for node_exporter's textfile collector", cxxopts::value<std::string>()->default_value(""))
       ("rebuild-redis", "rebuild events' Redis keys from MySQL (every event, or --event), print one line per event, exit")
       ("event", "with --rebuild-redis: only this event", cxxopts::value<std::string>())
@@ -165,6 +166,8 @@ int main(int argc, char** argv) {
     ropts.release = !a.count("no-release");
     ropts.final_ttl_s = a["final-ttl"].as<int64_t>();
     if (ropts.final_ttl_s < 0) throw std::invalid_argument("--final-ttl must not be negative");
+    ropts.released_ttl_s = a["released-ttl"].as<int64_t>();
+    if (ropts.released_ttl_s < 0) throw std::invalid_argument("--released-ttl must not be negative");
     metrics_file = a["metrics-file"].as<std::string>();
     if (ropts.batch < 1 || ropts.batch > 50000) throw std::invalid_argument("--batch must be 1-50000");
     if (budget_s <= 0) throw std::invalid_argument("--budget must be positive");

@@ -131,8 +131,8 @@ Status Reconciler::PublishPass(EventStream* stream, RunStats* stats) {
 }
 
 Status Reconciler::Retire(const EventKeys& keys, const std::vector<OrderChange>& changes) {
-  if (options_.final_ttl_s <= 0) return Status::Ok();
-  lua::RetireArgs args{.ttl_s = options_.final_ttl_s, .orders = {}};
+  if (options_.final_ttl_s <= 0 && options_.released_ttl_s <= 0) return Status::Ok();
+  lua::RetireArgs args{.ttl_s = options_.final_ttl_s, .released_ttl_s = options_.released_ttl_s, .orders = {}};
   for (const auto& c : changes)
     if (c.type != OrderStatus::kReserved) args.orders.push_back({.order_id = c.order_id});
   if (args.orders.empty()) return Status::Ok();

@@ -31,7 +31,8 @@ struct ReconcileOptions {
                                // gets a fair share of it (RunOnce)
   bool trim = true;            // XTRIM acknowledged entries
   bool release = true;         // release expired reservations
-  int64_t final_ttl_s = 86400; // keep finished orders' hashes this long after they reach MySQL (0: forever)
+  int64_t final_ttl_s = 86400; // keep paid orders' hashes this long after they reach MySQL (0: forever)
+  int64_t released_ttl_s = 60; // keep expired and cancelled orders' hashes this long after (0: forever)
 };
 
 struct RunStats {
@@ -94,7 +95,8 @@ class Reconciler {
   // Records the pass and its lag in ev:{E} for the operator page.
   Status PublishPass(EventStream* stream, RunStats* stats);
   // Gives the hashes of the orders `changes` finished a TTL (lua/retire.lua),
-  // now that MySQL has them: Redis memory stays bounded over a long sale.
+  // now that MySQL has them: Redis memory stays bounded over a long sale
+  // (paid ones --final-ttl, expired and cancelled ones --released-ttl).
   Status Retire(const EventKeys& keys, const std::vector<OrderChange>& changes);
   RedisClient* redis_;
   RedisClient* reader_;

@@ -119,7 +119,7 @@ Status RedisRebuild::Clear(const EventRow& event) {
     if (!rows.empty()) after = rows.back().order_id;
   } while (rows.size() == options_.batch);
 
-  return Send({{"DEL", keys.meta, keys.users, keys.expiry, keys.log}}, "DEL event keys");
+  return Send({{"DEL", keys.meta, keys.users, keys.expiry, keys.log, keys.cancels}}, "DEL event keys");
 }
 
 // --- 2. the stream, holders, orders ------------------------------------------

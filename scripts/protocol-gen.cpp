@@ -149,7 +149,7 @@ std::vector<Script> ReadTable(const json& t) {
     std::set<std::string> key_names;
     for (const json& k : s.at("keys")) {
       std::string key = k.get<std::string>();
-      if (key != "meta" && key != "users" && key != "expiry" && key != "log" && key != "order")
+      if (key != "meta" && key != "users" && key != "expiry" && key != "log" && key != "cancels" && key != "order")
         Fail(x.name + ": unknown key '" + key + "'");
       if (!key_names.insert(key).second) Fail(x.name + ": key " + key + " twice");
       x.keys.push_back(key);

@@ -1,14 +1,18 @@
--- soak.lua — wrk script for the soak: new users reserve, and each ticket is
+-- soak.lua — wrk script for the soak: users reserve, and each ticket is
 -- cancelled right after, so the stock never runs out and every path that
 -- writes (reserve, cancel, the reconciler, expiry of finished orders) runs
 -- for as long as the soak lasts.
--- wrk -s soak.lua URL -- EVENT RATE THREADS
+-- wrk -s soak.lua URL -- EVENT RATE THREADS [USERS]
 --   RATE      requests a second, all threads together (0: as fast as the
 --             connections go); each thread sends its share on a schedule, a
 --             request every THREADS / RATE s, so a slower answer shortens
 --             the next pause instead of lowering the rate (until no
 --             connection is free: then the rate is what they can do)
 --   THREADS   wrk's -t
+--   USERS     the population, all threads together (0 or none: a new user
+--             for each reservation); each thread takes its share in turn, so
+--             a user comes back after USERS / THREADS of its thread's
+--             reservations, long after its cancellation
 -- done() prints "status CODE N" lines, the totals and the socket errors.
 package.path = (debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "?.lua;" .. package.path
 local threads = require("threads")  -- setup(), tid, print_statuses()
@@ -30,6 +34,8 @@ function init(args)
   headers = { ["Content-Type"] = "application/x-www-form-urlencoded" }
   n, counts, pending = 0, {}, {}
   prefix = "s" .. tid .. "-" .. os.time() .. "-"
+  local users = tonumber(args[4] or "0")
+  population = users > 0 and math.max(1, math.floor(users / nthreads)) or 0
 end
 
 -- The pause before a request: until the thread's next free slot. A slot
@@ -47,7 +53,8 @@ function request()
     return wrk.format("POST", "/api/orders/" .. p[1] .. "/cancellation", headers, "user_id=" .. p[2])
   end
   n = n + 1
-  return wrk.format("POST", "/api/events/" .. event .. "/reservations", headers, "user_id=" .. prefix .. n)
+  local user = population > 0 and (n - 1) % population + 1 or n
+  return wrk.format("POST", "/api/events/" .. event .. "/reservations", headers, "user_id=" .. prefix .. user)
 end
 
 function response(status, headers, body)

@@ -8,7 +8,9 @@
 //   2. every refusal: not verified, wrong owner, wrong state, no such event,
 //      sold out, limit reached, each changing nothing;
 //   3. the clock: expiry is judged by Redis's TIME (look, pay, expire);
-//   4. the counts a release keeps: sold, returned:<node>, expired/cancelled.
+//   4. the counts a release keeps: sold, returned:<node>, expired/cancelled;
+//   5. the bounds: the per-user cap of cancellations, the TTLs retire gives
+//      (paid longer than released), and the generation reserve tells.
 #include <doctest/doctest.h>
 
 #include <functional>
@@ -106,7 +108,7 @@ struct Sale {
   }
   lua::RetireReply Retire(const std::string& order_id) {
     lua::RetireReply r;
-    Status st = lua::Retire(redis.get(), keys, {.ttl_s = 100, .orders = {{.order_id = order_id}}}, &r);
+    Status st = lua::Retire(redis.get(), keys, {.ttl_s = 100, .released_ttl_s = 100, .orders = {{.order_id = order_id}}}, &r);
     REQUIRE_MESSAGE(st.ok(), st.message());
     return r;
   }
@@ -522,4 +524,84 @@ TEST_CASE("[redis] trim_stream keeps every entry a reconciler read but did not a
   // No stream at all: nothing to trim.
   REQUIRE(lua::TrimStream(sale.redis.get(), EventKeys("none"), {.group_name = kReconcilerGroup}, &r).ok());
   CHECK(r.entries == 0);
+}
+
+TEST_CASE("[redis] cancel: a user's cancellations stop at the cap, the order staying reserved") {
+  Sale sale(10);
+  auto cancel = [&](const std::string& oid, int64_t cap, const std::string& user = "u1") {
+    lua::CancelReply r;
+    REQUIRE(lua::Cancel(sale.redis.get(), sale.keys,
+                        {.order_id = oid, .user = user, .run_id = ServerRunId::kOfConnection, .cancel_limit = cap}, &r)
+                .ok());
+    return r;
+  };
+  for (int i = 1; i <= 3; i++) {
+    const std::string oid = "o" + std::to_string(i);
+    REQUIRE(sale.Reserve("u1", oid).code == lua::ReserveReply::Code::kReserved);
+    auto r = cancel(oid, 3);
+    CHECK(r.code == lua::CancelReply::Code::kCancelled);
+    CHECK(r.released == 1);
+  }
+  CHECK(sale.Num({"HGET", sale.keys.cancels, "u1"}) == 3);
+  CHECK(cancel("o3", 3).code == lua::CancelReply::Code::kCancelled);  // a repeat is no new cancellation
+  CHECK(sale.Num({"HGET", sale.keys.cancels, "u1"}) == 3);
+  REQUIRE(sale.Reserve("u1", "o4").code == lua::ReserveReply::Code::kReserved);
+  const int64_t entries = sale.Entries();
+  auto refused = cancel("o4", 3);
+  CHECK(refused.code == lua::CancelReply::Code::kCancelLimitReached);
+  CHECK(refused.limit == 3);
+  CHECK(sale.StatusOf("o4") == "reserved");  // still the user's: pay it, or it expires
+  CHECK(sale.Meta(field::kSold) == 1);
+  CHECK(sale.Entries() == entries);
+  CHECK(sale.Num({"HGET", sale.keys.cancels, "u1"}) == 3);
+  CHECK(sale.Pay("o4").code == lua::PayReply::Code::kPaid);
+  SUBCASE("a cap of 0 is none, and counts nothing") {
+    REQUIRE(sale.Reserve("u2", "o5").code == lua::ReserveReply::Code::kReserved);
+    lua::CancelReply r;
+    REQUIRE(lua::Cancel(sale.redis.get(), sale.keys, {.order_id = "o5", .user = "u2", .run_id = ServerRunId::kOfConnection}, &r).ok());
+    CHECK(r.code == lua::CancelReply::Code::kCancelled);
+    CHECK(sale.Cmd({"HGET", sale.keys.cancels, "u2"}) == "");
+  }
+  SUBCASE("an order found past its window is released as expired, capped or not") {
+    REQUIRE(sale.Reserve("u2", "o6").code == lua::ReserveReply::Code::kReserved);
+    sale.PastWindow("o6");
+    CHECK(cancel("o6", 1, "u2").code == lua::CancelReply::Code::kGone);
+    CHECK(sale.Cmd({"HGET", sale.keys.cancels, "u2"}) == "");
+  }
+}
+
+TEST_CASE("[redis] retire: paid orders keep their hash longer than released ones") {
+  Sale sale;
+  sale.Reserved();
+  REQUIRE(sale.Pay("o1").code == lua::PayReply::Code::kPaid);
+  REQUIRE(sale.Reserve("u2", "o2").code == lua::ReserveReply::Code::kReserved);
+  REQUIRE(sale.Cancel("o2", "u2").released == 1);
+  lua::RetireReply r;
+  REQUIRE(lua::Retire(sale.redis.get(), sale.keys,
+                      {.ttl_s = 86400, .released_ttl_s = 60, .orders = {{.order_id = "o1"}, {.order_id = "o2"}}}, &r)
+              .ok());
+  CHECK(r.retired == 2);
+  CHECK(sale.Num({"TTL", sale.keys.Order("o1")}) > 3600);
+  CHECK(sale.Num({"TTL", sale.keys.Order("o2")}) <= 60);
+  CHECK(sale.Num({"TTL", sale.keys.Order("o2")}) > 0);
+  CHECK(sale.Cmd({"HGET", sale.keys.users, "u1"}) == "o1");  // the paid holding stays: the limit holds
+  SUBCASE("a TTL of 0 keeps the hash") {
+    REQUIRE(sale.Reserve("u3", "o3").code == lua::ReserveReply::Code::kReserved);
+    REQUIRE(sale.Cancel("o3", "u3").released == 1);
+    REQUIRE(lua::Retire(sale.redis.get(), sale.keys, {.ttl_s = 100, .released_ttl_s = 0, .orders = {{.order_id = "o3"}}}, &r).ok());
+    CHECK(r.retired == 0);
+    CHECK(sale.Num({"TTL", sale.keys.Order("o3")}) == -1);
+  }
+}
+
+TEST_CASE("[redis] reserve tells the event's generation (created_at) on a sale and on sold out") {
+  Sale sale(1);
+  const int64_t created = sale.Meta(field::kCreatedAt);
+  REQUIRE(created > 0);
+  auto r = sale.Reserve("u1", "o1");
+  REQUIRE(r.code == lua::ReserveReply::Code::kReserved);
+  CHECK(r.generation == created);
+  auto s = sale.Reserve("u2", "o2");
+  REQUIRE(s.code == lua::ReserveReply::Code::kSoldOut);
+  CHECK(s.generation == created);
 }

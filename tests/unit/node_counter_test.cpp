@@ -1,6 +1,9 @@
 // node_counter_test — the node counter on a real SQLite file: allotment,
 // give-back, returned tickets, durability across reopen, blocks and leases,
-// and atomic takes from several processes at once. Then the read-only
+// and atomic takes from several processes at once; an event id created again
+// (a new generation) starts its row anew, in this process and in another
+// one, whose old lease never goes back into the new row; a file made before
+// the generation column gets it and keeps its counts. Then the read-only
 // reader: it sees what a writer committed; it creates no file and no table
 // and leaves the database file's bytes as they were; it reads while a writer
 // holds the write lock; it says "busy" when the file is locked exclusively.
@@ -118,6 +121,99 @@ TEST_CASE("one event's lease goes back alone (what a sold-out answer does)") {
   REQUIRE(c.Get("f", &row).ok());
   CHECK(row.taken == NodeCounter::kMaxBlock);  // f's lease is untouched
   CHECK(c.Leased("f") == NodeCounter::kMaxBlock - 1);
+}
+
+TEST_CASE("an event id created again (a new generation) starts its row anew; the same one keeps it") {
+  NodeCounter c;
+  REQUIRE(c.Open(TempDb(), 100).ok());
+  REQUIRE(c.Ensure("e", 3, 1000).ok());
+  for (int i = 0; i < 3; i++) REQUIRE(c.TakeOne("e") == NodeCounter::Take::kTaken);
+  REQUIRE(c.SeeReturned("e", 2).ok());
+  REQUIRE(c.Ensure("e", 99, 1000).ok());  // the same creation: nothing changes
+  NodeCounter::Row row;
+  REQUIRE(c.Get("e", &row).ok());
+  CHECK(row.allotment == 3);
+  CHECK(row.taken == 3);
+  CHECK(row.returned == 2);
+  CHECK(row.generation == 1000);
+  REQUIRE(c.Ensure("e", 5, 0).ok());  // generation unknown: never a reset
+  REQUIRE(c.Get("e", &row).ok());
+  CHECK(row.taken == 3);
+  CHECK(row.generation == 1000);
+
+  REQUIRE(c.Ensure("e", 5, 2000).ok());  // created again, with 5 for this node
+  REQUIRE(c.Get("e", &row).ok());
+  CHECK(row.allotment == 5);
+  CHECK(row.taken == 0);
+  CHECK(row.returned == 0);
+  CHECK(row.generation == 2000);
+  for (int i = 0; i < 5; i++) CHECK(c.TakeOne("e") == NodeCounter::Take::kTaken);
+  CHECK(c.TakeOne("e") == NodeCounter::Take::kExhausted);
+}
+
+TEST_CASE("a lease of the old generation is dropped, never given back into the new row") {
+  std::string path = TempDb();
+  NodeCounter a, b;  // two processes of the node
+  REQUIRE(a.Open(path, 100, 1).ok());
+  REQUIRE(b.Open(path, 100, 1).ok());
+  REQUIRE(a.Ensure("e", 1000, 1).ok());
+  REQUIRE(a.TakeOne("e") == NodeCounter::Take::kTaken);
+  REQUIRE(b.TakeOne("e") == NodeCounter::Take::kTaken);
+  REQUIRE(a.Leased("e") > 0);
+  REQUIRE(b.Leased("e") > 0);
+  // a sees the event created again and resets the row; b does not know yet.
+  REQUIRE(a.Ensure("e", 100, 2).ok());
+  CHECK(a.Leased("e") == 0);
+  REQUIRE(a.TakeOne("e") == NodeCounter::Take::kTaken);
+  NodeCounter::Row row;
+  REQUIRE(a.Get("e", &row).ok());
+  const int64_t taken = row.taken;  // a's new block
+  CHECK(taken == 100 / 8);
+  // b's lease is of generation 1: given back, it leaves the new row alone.
+  REQUIRE(b.ReturnLeases().ok());
+  CHECK(b.Leased("e") == 0);
+  REQUIRE(a.Get("e", &row).ok());
+  CHECK(row.taken == taken);
+  // b's next block comes from the new row and goes back to it.
+  REQUIRE(b.TakeOne("e") == NodeCounter::Take::kTaken);
+  REQUIRE(b.ReturnLeases().ok());
+  REQUIRE(a.Get("e", &row).ok());
+  CHECK(row.taken == taken + 1);
+  // b learns of the new generation itself: its lease of it is kept.
+  REQUIRE(b.TakeOne("e") == NodeCounter::Take::kTaken);
+  const int64_t leased = b.Leased("e");
+  REQUIRE(b.Ensure("e", 100, 2).ok());
+  CHECK(b.Leased("e") == leased);
+}
+
+TEST_CASE("a file made before the generation column gets it and keeps its counts") {
+  std::string path = TempDb();
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(db,
+                       "CREATE TABLE counter(event TEXT PRIMARY KEY, allotment INTEGER NOT NULL,"
+                       " taken INTEGER NOT NULL DEFAULT 0, returned INTEGER NOT NULL DEFAULT 0);"
+                       "INSERT INTO counter VALUES('e', 10, 7, 1)",
+                       nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(db);
+  NodeCounter c;
+  REQUIRE(c.Open(path, 100).ok());
+  NodeCounter::Row row;
+  REQUIRE(c.Get("e", &row).ok());
+  CHECK(row.taken == 7);
+  CHECK(row.generation == 0);
+  REQUIRE(c.Ensure("e", 50, 1234).ok());  // the row adopts the generation it is seen with
+  REQUIRE(c.Get("e", &row).ok());
+  CHECK(row.allotment == 10);
+  CHECK(row.taken == 7);
+  CHECK(row.returned == 1);
+  CHECK(row.generation == 1234);
+  NodeCounter again;  // a second open finds the column there
+  REQUIRE(again.Open(path, 100).ok());
+  NodeCounterReader reader;  // and the read-only view reads the file as before
+  REQUIRE(reader.Open(path, 100).ok());
+  REQUIRE(reader.Get("e", &row).ok());
+  CHECK(row.taken == 7);
 }
 
 TEST_CASE("blocks shrink as the allotment runs out: the other process is never left holding much") {
