@@ -45,14 +45,22 @@ Response NotOpenResponse(int64_t opens_at_ms) {
 }
 
 Status OpeningFlags::Raise(const std::string& event, int64_t opens_at_ms) const {
-  if (mkdir(dir_.c_str(), 0755) != 0 && errno != EEXIST) return Status::Internal("mkdir " + dir_ + ": " + strerror(errno));
+  // nginx reads the flags, often as another user than the workers (deploy/:
+  // www-data, a member of the sold-out directory's group only): the modes
+  // are set whatever the umask (the units' 0027), the content is public.
+  if (mkdir(dir_.c_str(), 0755) == 0) {
+    chmod(dir_.c_str(), 0755);
+  } else if (errno != EEXIST) {
+    return Status::Internal("mkdir " + dir_ + ": " + strerror(errno));
+  }
   // Written beside the directory (a dotfile: never an event id, never served)
   // and renamed into it.
   std::string tmp = parent_ + "/.opening-" + event + ".tmp";
   std::string body = NotOpenResponse(opens_at_ms).body;
   int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return Status::Internal("open " + tmp + ": " + strerror(errno));
-  bool ok = write(fd, body.data(), body.size()) == static_cast<ssize_t>(body.size());
+  bool ok = fchmod(fd, 0644) == 0;
+  ok = write(fd, body.data(), body.size()) == static_cast<ssize_t>(body.size()) && ok;
   ok = close(fd) == 0 && ok;
   if (!ok || rename(tmp.c_str(), Path(event).c_str()) != 0) {
     unlink(tmp.c_str());
