@@ -136,7 +136,10 @@ void OpeningFlags::StartWatcher(const RedisAddress& address, int pass_ms) const 
     std::map<std::string, int64_t> written, upcoming;
     int64_t offset_ms = 0, next_pass = 0;
     for (;;) {
-      if (!holder && lock >= 0) holder = flock(lock, LOCK_EX | LOCK_NB) == 0;
+      // Waits for the lock: when the holder dies (the kernel drops its
+      // flock), one waiting process takes over at once, not a pass later, so
+      // an opening due meanwhile is late by one Sync at most.
+      if (!holder && lock >= 0) holder = flock(lock, LOCK_EX) == 0;
       if (!holder) {
         std::this_thread::sleep_for(std::chrono::milliseconds(pass_ms));
         continue;

@@ -61,9 +61,9 @@ class OpeningFlags {
   Status Sync(RedisClient* redis, std::map<std::string, int64_t>* written, std::map<std::string, int64_t>* upcoming,
               int64_t* offset_ms) const;
 
-  // Starts a detached thread that, while this process holds the host's
-  // opening lock (taken without waiting each pass, so another process takes
-  // over when the holder dies), syncs the flags every `pass_ms` and lowers
+  // Starts a detached thread that, once this process holds the host's
+  // opening lock (waited for: another process takes over as soon as the
+  // holder dies), syncs the flags every `pass_ms` and lowers
   // each one at its event's opening instant, with its own Redis connection
   // to `address`. Logs each opening on stderr with its lateness.
   void StartWatcher(const RedisAddress& address, int pass_ms) const;

@@ -9,6 +9,8 @@
 #   - at the time, each front's flag goes within 0.2 s of opens_at (Redis's
 #     clock), and the first 201 comes within 0.2 s; nothing is reserved
 #     before opens_at by Redis's clock;
+#   - the watching worker SIGKILLed a second before an opening: another
+#     process takes over at once, and the front still opens within 0.2 s;
 #   - a front whose flag is missing still never sells early: the worker
 #     answers 425 from reserve.lua (X-Node), counted as not_open;
 #   - after closes_at: 410 {"error":"closed","closes_at"} (docs/api.md);
@@ -82,7 +84,9 @@ watcher=$!
 probe > "$T/probe"
 wait "$watcher"
 read -r gone1 gone2 < "$T/flags"
-ms_after() { awk -v t="$1" -v o="$opens" 'BEGIN {if (t == "none") print "none"; else printf "%d", t * 1000 - o}'; }
+# ms_after_ms T OPENS_MS: T (Unix seconds, or "none") in ms after OPENS_MS
+ms_after_ms() { awk -v t="$1" -v o="$2" 'BEGIN {if (t == "none") print "none"; else printf "%d", t * 1000 - o}'; }
+ms_after() { ms_after_ms "$1" "$opens"; }
 late1=$(ms_after "$gone1"); late2=$(ms_after "$gone2")
 check "the stack's front lowered its flag within 0.2 s of opens_at (${late1} ms after)" \
   test "$late1" != none -a "${late1#-}" -lt 200
@@ -105,6 +109,30 @@ for f in "$VAR"/log/worker-*.log "$FRONT2/worker.log"; do
 done
 d=$(buy op 1000 1010 10)
 check_eq "then the sale goes on: the 5 tickets sold" 5 "$(redis_cli hget 'ev:{op}' sold)"
+
+# --- the watching worker killed a second before an opening ---------------------------
+lock_holder() {  # the pid holding the flock of the host's .opening.watcher (not a waiter: "->")
+  local inode
+  inode=$(stat -c %i "$VAR/run/soldout/.opening.watcher")
+  awk -v i="$inode" '$2 == "FLOCK" { split($6, a, ":"); if (a[3] == i) print $5 }' /proc/locks | head -1
+}
+opens2=$(( $(redis_ms) + 4000 ))
+create_event op2 5 1 600 --opens-at "$(secs "$opens2")"
+check_within 3 "op2: the not-open flag is up" flag_up "$FLAGS" op2
+holder=$(lock_holder)
+check "a worker holds the opening watcher's lock (pid ${holder:-none})" test -n "$holder"
+while [ "$(redis_ms)" -lt $((opens2 - 1000)) ]; do sleep 0.05; done
+[ -n "$holder" ] && kill -KILL "$holder"
+gone=none
+while [ "${EPOCHREALTIME%.*}" -lt $((opens2 / 1000 + 5)) ]; do
+  [ -e "$FLAGS/op2" ] || { gone=$EPOCHREALTIME; break; }
+  sleep 0.002
+done
+late=$(ms_after_ms "$gone" "$opens2")
+check "killed 1 s before: another process takes over and lowers the flag within 0.2 s of opens_at (${late} ms after)" \
+  test "$late" != none -a "${late#-}" -lt 200
+new_holder=$(lock_holder)
+check "the new holder is another process (pid ${new_holder:-none})" test -n "$new_holder" -a "$new_holder" != "$holder"
 
 # --- a front whose flag is missing -----------------------------------------------------
 create_event later 5 1 600 --opens-at "$(secs $(( $(redis_ms) + 3600000 )))"
