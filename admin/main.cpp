@@ -63,6 +63,9 @@ int CreateEventCommand(int argc, char** argv) {
       ("limit", "tickets one user may hold", cxxopts::value<int64_t>()->default_value("1"))
       ("window", "payment window in seconds", cxxopts::value<int64_t>()->default_value("900"))
       ("price", "price in cents", cxxopts::value<int64_t>()->default_value("0"))
+      ("opens-at", "when reservations open: Unix seconds or ISO-8601 (2026-11-28T10:00:00Z); default: at once",
+       cxxopts::value<std::string>()->default_value(""))
+      ("closes-at", "when reservations close (same forms); default: never", cxxopts::value<std::string>()->default_value(""))
       ("redis", "Redis address: unix:/path or host:port", cxxopts::value<std::string>()->default_value("127.0.0.1:6379"))
       ("redis-password-file", "file holding the Redis password", cxxopts::value<std::string>()->default_value(""))
       ("cluster", "cluster config file", cxxopts::value<std::string>()->default_value("etc/cluster.conf"))
@@ -86,6 +89,15 @@ int CreateEventCommand(int argc, char** argv) {
     spec.limit = a["limit"].as<int64_t>();
     spec.window_s = a["window"].as<int64_t>();
     spec.price_cents = a["price"].as<int64_t>();
+    for (const char* name : {"opens-at", "closes-at"}) {
+      std::string text = a[name].as<std::string>();
+      if (text.empty()) continue;
+      Status parsed = ParseInstant(text, name[0] == 'o' ? &spec.opens_at_ms : &spec.closes_at_ms);
+      if (!parsed.ok()) {
+        fprintf(stderr, "seckill-admin create-event: --%s: %s\n", name, parsed.message().c_str());
+        return 2;
+      }
+    }
     cluster_path = a["cluster"].as<std::string>();
     sqlite_dir = a["sqlite-dir"].as<std::string>();
     if (!ReadRedisOptions(a, &addr)) return 1;
@@ -113,6 +125,8 @@ int CreateEventCommand(int argc, char** argv) {
   }
   printf("event %s: %lld tickets, limit %lld per user, %lld s to pay\n", spec.id.c_str(),
          static_cast<long long>(spec.tickets), static_cast<long long>(spec.limit), static_cast<long long>(spec.window_s));
+  if (spec.opens_at_ms > 0) printf("  opens at %.3f (Unix seconds)\n", spec.opens_at_ms / 1000.0);
+  if (spec.closes_at_ms > 0) printf("  closes at %.3f (Unix seconds)\n", spec.closes_at_ms / 1000.0);
   for (const auto& n : cluster.nodes)
     printf("  node %-8s weight %d  allotment %lld\n", n.name.c_str(), n.weight,
            static_cast<long long>(cluster.Allotment(n.name, spec.tickets)));

@@ -19,6 +19,10 @@
 //
 // The set "seckill:events" (its own slot) lists the event ids; only the admin
 // command and the reconciler read or write it, never inside a script.
+// The sorted set "seckill:opening" (its own slot) scores the id of each event
+// created with a later opening time by its opens_at (ms): written by the admin
+// command and the rebuild, read by every front's opening watcher
+// (fcgi/opening_flag.h), never inside a script.
 //
 // verified_run: the run_id of the Redis process whose data was last checked
 // against MySQL (set at creation, by the reconciler's verification and by the
@@ -46,6 +50,8 @@ namespace seckill {
   X(kReconciledAt, "reconciled_at", "the reconciler's last pass, ms (the operator page)")        \
   X(kLagMs, "lag_ms", "the oldest entry it left unacknowledged then, ms")                        \
   X(kVerifiedRun, "verified_run", "the run_id last checked against MySQL (above)")               \
+  X(kOpensAt, "opens_at", "ms: reservations are refused before (by Redis's clock); absent: open")  \
+  X(kClosesAt, "closes_at", "ms: reservations are refused from then on; absent or 0: never")       \
   X(kReturnedPrefix, "returned:", "+<node>: tickets <node> sold that were later released; the " \
                                   "node may sell that many again. Orders ever made = sold + "   \
                                   "the sum of returned:*")
@@ -81,6 +87,7 @@ inline std::string Returned(std::string_view node) { return std::string(kReturne
 }  // namespace field
 
 inline const char* kEventsSetKey = "seckill:events";
+inline const char* kOpeningSetKey = "seckill:opening";
 inline const char* kReconcilerGroup = "reconciler";
 // The detail of the 503 a script's "not verified" answer becomes.
 inline const char* kUnverifiedRedis = "redis restarted: sales resume once the reconciler has checked it against MySQL";

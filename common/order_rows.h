@@ -12,6 +12,7 @@ namespace seckill {
 struct EventRow {
   std::string event;
   int64_t total = 0, limit = 1, window_s = 0, price_cents = 0, created_ms = 0;
+  int64_t opens_ms = 0, closes_ms = 0;  // reservations open, close (0: NULL; open at creation, never close)
 };
 
 // An orders row. A *_ms of 0 is NULL.

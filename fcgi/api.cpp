@@ -8,6 +8,7 @@
 #include "common/clock.h"
 #include "common/ids.h"
 #include "common/keys.h"
+#include "fcgi/opening_flag.h"
 
 namespace seckill {
 namespace {
@@ -81,6 +82,8 @@ Response Api::Reserve(const std::string& event, const HttpRequest& req) {
     case O::kLimit:
       return JsonResponse(429, {{"error", "limit_reached"}, {"order_id", r.order_id}});
     case O::kNoEvent: return ErrorResponse(404, "no_such_event");
+    case O::kNotOpen: return NotOpenResponse(r.at_ms);
+    case O::kClosed: return JsonResponse(410, {{"error", "closed"}, {"closes_at", r.at_ms / 1000.0}});
     case O::kUnavailable: return Unavailable(r.detail);
     case O::kInternal: break;
   }
@@ -115,6 +118,12 @@ Response Api::BuyTicket(const HttpRequest& req) {
       resp.outcome = Outcome::kLimit;
       return resp;
     }
+    case O::kNotOpen:
+    case O::kClosed: {
+      Response resp = JsonResponse(200, {{"code", -1}, {"msg", r.outcome == O::kNotOpen ? "not open" : "closed"}});
+      resp.outcome = r.outcome == O::kNotOpen ? Outcome::kNotOpen : Outcome::kGone;
+      return resp;
+    }
     case O::kUnavailable: return Unavailable(r.detail);
     case O::kInternal: break;
   }
@@ -128,8 +137,10 @@ Response Api::EventStatus(const std::string& event) {
   switch (orders_->GetEvent(event, &v, &detail)) {
     case OrderOutcome::kOk: {
       int64_t remaining = v.total > v.sold ? v.total - v.sold : 0;
+      auto instant = [](int64_t ms) { return ms > 0 ? nlohmann::json(ms / 1000.0) : nlohmann::json(nullptr); };
       return JsonResponse(200, {{"event", event}, {"total", v.total}, {"sold", v.sold},
-                                {"remaining", remaining}, {"sold_out", remaining == 0}});
+                                {"remaining", remaining}, {"sold_out", remaining == 0},
+                                {"opens_at", instant(v.opens_at_ms)}, {"closes_at", instant(v.closes_at_ms)}});
     }
     case OrderOutcome::kNotFound: return ErrorResponse(404, "no_such_event");
     case OrderOutcome::kUnavailable: return Unavailable(detail);

@@ -30,6 +30,7 @@
 #include "common/node_counter.h"
 #include "fcgi/orders.h"
 #include "fcgi/reservation.h"
+#include "fcgi/opening_flag.h"
 #include "fcgi/soldout_flag.h"
 
 using namespace seckill;
@@ -118,6 +119,8 @@ int main(int argc, char** argv) {
       ("sqlite-busy-ms", "longest wait for the node counter's lock before answering 503", cxxopts::value<int>()->default_value("100"))
       ("soldout-dir", "directory of this host's sold-out flags (tested by nginx)", cxxopts::value<std::string>())
       ("watch-ms", "how often the sold-out flags are re-checked against Redis", cxxopts::value<int>()->default_value("200"))
+      ("opening-pass-ms", "how often the not-open flags are synced with Redis (each opens at its instant regardless)",
+       cxxopts::value<int>()->default_value("1000"))
       ("metrics-dir", "directory of this host's node metrics files (<node>.shm); empty: no metrics", cxxopts::value<std::string>()->default_value(""))
       ("nginx-status-url", "nginx stub_status URL for the operator status (empty: not reported)", cxxopts::value<std::string>()->default_value(""))
       ("log", "append log lines to this file instead of stderr", cxxopts::value<std::string>()->default_value(""))
@@ -125,7 +128,7 @@ int main(int argc, char** argv) {
       ("h,help", "show this help");
   std::string node, cluster_path, sqlite_path, soldout_dir, log_path, password_file, metrics_dir, nginx_status_url;
   RedisAddress redis_addr;
-  int redis_timeout = 1000, busy_ms = 100, watch_ms = 200;
+  int redis_timeout = 1000, busy_ms = 100, watch_ms = 200, opening_pass_ms = 1000;
   try {
     auto args = opts.parse(argc, argv);
     if (args.count("help")) {
@@ -153,6 +156,7 @@ int main(int argc, char** argv) {
     redis_timeout = args["redis-timeout-ms"].as<int>();
     busy_ms = args["sqlite-busy-ms"].as<int>();
     watch_ms = args["watch-ms"].as<int>();
+    opening_pass_ms = args["opening-pass-ms"].as<int>();
     Status st = RedisAddress::Parse(args["redis"].as<std::string>(), &redis_addr);
     if (!st.ok()) {
       fprintf(stderr, "seckill-worker: %s\n", st.message().c_str());
@@ -209,6 +213,7 @@ int main(int argc, char** argv) {
   RedisClient redis(redis_addr, redis_timeout, ScriptLoading::kPreloaded);
   SoldOutFlags flags(soldout_dir);
   flags.StartWatcher(redis_addr, watch_ms);
+  OpeningFlags(soldout_dir).StartWatcher(redis_addr, opening_pass_ms);
   Reservations reservations(&cluster, node, &redis, &counter, &flags);
   Orders orders(&redis, &flags, cluster.cancel_limit);
   size_t slash = sqlite_path.rfind('/');

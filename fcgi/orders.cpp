@@ -87,15 +87,19 @@ OrderOutcome Orders::Get(const std::string& order_id, const std::string& user, O
 
 OrderOutcome Orders::GetEvent(const std::string& event, EventView* view, std::string* detail) {
   Status st;
-  Reply r = redis_->Command({"HMGET", EventKeys(event).meta, field::kTotal, field::kSold}, &st);
+  Reply r = redis_->Command(
+      {"HMGET", EventKeys(event).meta, field::kTotal, field::kSold, field::kOpensAt, field::kClosesAt}, &st);
   if (!st.ok()) {
     *detail = st.message();
     return OrderOutcome::kUnavailable;
   }
-  if (r->type != REDIS_REPLY_ARRAY || r->elements != 2) return OrderOutcome::kInternal;
+  if (r->type != REDIS_REPLY_ARRAY || r->elements != 4) return OrderOutcome::kInternal;
   if (r->element[0]->type != REDIS_REPLY_STRING) return OrderOutcome::kNotFound;
-  view->total = atoll(r->element[0]->str);
-  view->sold = r->element[1]->type == REDIS_REPLY_STRING ? atoll(r->element[1]->str) : 0;
+  auto num = [&](size_t i) { return r->element[i]->type == REDIS_REPLY_STRING ? atoll(r->element[i]->str) : 0; };
+  view->total = num(0);
+  view->sold = num(1);
+  view->opens_at_ms = num(2);
+  view->closes_at_ms = num(3);
   return OrderOutcome::kOk;
 }
 

@@ -46,6 +46,7 @@ class Orders {
 
   struct EventView {
     int64_t total = 0, sold = 0;
+    int64_t opens_at_ms = 0, closes_at_ms = 0;  // 0: none (open; never closes)
   };
   // kNotFound for an unknown event.
   OrderOutcome GetEvent(const std::string& event, EventView* view, std::string* detail);

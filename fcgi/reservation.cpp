@@ -142,6 +142,14 @@ ReserveResult Reservations::Reserve(const std::string& event, const std::string&
       res.outcome = O::kUnavailable;
       res.detail = kUnverifiedRedis;
       return res;
+    case Code::kNotOpen:
+      res.outcome = O::kNotOpen;
+      res.at_ms = reply.opens_at_ms;
+      return res;
+    case Code::kClosed:
+      res.outcome = O::kClosed;
+      res.at_ms = reply.closes_at_ms;
+      return res;
   }
   res.outcome = O::kInternal;  // unreachable: the decoder accepts only the codes above
   res.detail = "unexpected reserve reply";

@@ -8,7 +8,9 @@
 //   2. reserve.lua in Redis (EVALSHA): stock, per-user limit, the order, the
 //      expiry index and the stream entry, atomically;
 //   3. anything but success gives the local ticket back; "sold out" from
-//      Redis raises the front's sold-out flag (soldout_flag.h).
+//      Redis raises the front's sold-out flag (soldout_flag.h). "Not open"
+//      (before the opening time, by Redis's clock) raises nothing: the
+//      not-open flags are the opening watcher's alone (opening_flag.h).
 // Only when both steps succeed does the user get a reservation.
 //
 // One Reservations per process; not thread-safe (it owns per-process caches
@@ -33,10 +35,13 @@ struct ReserveResult {
     kNoEvent,      // no such event
     kUnavailable,  // Redis unreachable, or the node counter locked: try again
     kInternal,     // an unexpected reply (logged)
+    kNotOpen,      // before the event's opening time (Redis's clock); at_ms is it
+    kClosed,       // at or after the event's closing time; at_ms is it
   };
   Outcome outcome = Outcome::kInternal;
   std::string order_id;
   int64_t expires_at_ms = 0;
+  int64_t at_ms = 0;   // kNotOpen: opens_at; kClosed: closes_at
   std::string detail;  // why, for kUnavailable / kInternal
 };
 

@@ -14,6 +14,7 @@ const char* StatusText(int status) {
     case 411: return "Length Required";
     case 413: return "Payload Too Large";
     case 415: return "Unsupported Media Type";
+    case 425: return "Too Early";
     case 429: return "Too Many Requests";
     case 500: return "Internal Server Error";
     case 503: return "Service Unavailable";
@@ -28,6 +29,7 @@ Outcome OutcomeOfStatus(int status) {
     case 404: return Outcome::kNotFound;
     case 409: return Outcome::kSoldOut;
     case 410: return Outcome::kGone;
+    case 425: return Outcome::kNotOpen;
     case 429: return Outcome::kLimit;
     case 503: return Outcome::kUnavailable;
   }

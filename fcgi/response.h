@@ -14,6 +14,7 @@ namespace seckill {
 // What a request came to, as the metrics count it.
 enum class Outcome : uint8_t {
   kReserved, kSoldOut, kLimit, kOk, kBadRequest, kNotFound, kGone, kConflict, kUnavailable, kInternal,
+  kNotOpen,  // 425: before the event's opening time (from a worker: a front whose not-open flag was missing)
   kCount
 };
 // The outcome's name, for the metrics ("sold_out", …); "unknown" for kCount
@@ -31,6 +32,7 @@ constexpr const char* OutcomeName(Outcome o) {
     case Outcome::kConflict: return "conflict";
     case Outcome::kUnavailable: return "unavailable";
     case Outcome::kInternal: return "internal";
+    case Outcome::kNotOpen: return "not_open";
     case Outcome::kCount: break;
   }
   return "unknown";

@@ -7,6 +7,9 @@
 -- refuse to run until verified_run is set).
 redis.call('HSET', K_meta, F_total, A_total, F_limit, A_limit, F_window, A_window_s, F_price, A_price_cents,
            F_created_at, A_created_at_ms, F_verified_run, A_verified_run)
+-- The opening and closing times, as MySQL keeps them (0: none).
+if tonumber(A_opens_at_ms) > 0 then redis.call('HSET', K_meta, F_opens_at, A_opens_at_ms) end
+if tonumber(A_closes_at_ms) > 0 then redis.call('HSET', K_meta, F_closes_at, A_closes_at_ms) end
 local sold = redis.call('HINCRBY', K_meta, F_sold, A_sold)
 -- The other counts appear only once not zero, as pay.lua and release() make them.
 local function add(field, n)

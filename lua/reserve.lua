@@ -6,7 +6,7 @@
 -- Every redis.call costs (more so for writes, which are propagated to the
 -- AOF one by one): the success path makes eight.
 local m = redis.call('HMGET', K_meta, F_total, F_sold, F_limit, F_window, F_returned_prefix .. A_node, F_verified_run,
-                     F_created_at)
+                     F_created_at, F_opens_at, F_closes_at)
 if not m[1] then return R_no_event() end
 if not verified(m[6], A_run_id) then return R_not_verified() end
 local total, sold = tonumber(m[1]), tonumber(m[2])
@@ -16,6 +16,21 @@ local generation = tonumber(m[7] or '0')
 -- The stock check: strictly sold < total (the seed article compared the other
 -- way round and sold one ticket too many).
 if sold >= total then return R_sold_out(returned, generation) end
+
+-- The opening time, by Redis's clock: the fronts' not-open flags keep the
+-- flood before it away from the workers (fcgi/opening_flag.h), and this
+-- refuses whatever comes past a front whose flag is missing, so nothing is
+-- ever sold early. An event without opens_at (made before it existed) is
+-- open. After the stock check, which needs no clock: a sold-out answer
+-- costs no TIME call (nothing sells before the opening, so an event that
+-- is not open yet is never sold out).
+local opens, closes = tonumber(m[8] or '0'), tonumber(m[9] or '0')
+local now = nil
+if opens > 0 or closes > 0 then
+  now = now_ms()
+  if now < opens then return R_not_open(opens) end
+  if closes > 0 and now >= closes then return R_closed(closes) end
+end
 
 -- The per-user limit. With the usual limit of one, HSETNX both checks and
 -- records the holding.
@@ -36,7 +51,7 @@ else
   redis.call('HSET', K_users, A_user, held and (held .. ' ' .. A_order_id) or A_order_id)
 end
 
-local now = now_ms()
+now = now or now_ms()
 local expires = now + window * 1000
 redis.call('HINCRBY', K_meta, F_sold, 1)
 redis.call('HSET', K_order, F_user, A_user, F_node, A_node, F_status, S_reserved,

@@ -129,9 +129,10 @@ Status EventStream::Lag(int64_t now_ms, int64_t* lag_ms) {
 
 Status EventStream::ReadEvent(EventRow* row) {
   Status st;
-  Reply r = redis_->Command({"HMGET", keys_.meta, field::kTotal, field::kLimit, field::kWindow, field::kPrice, field::kCreatedAt}, &st);
+  Reply r = redis_->Command({"HMGET", keys_.meta, field::kTotal, field::kLimit, field::kWindow, field::kPrice, field::kCreatedAt,
+                             field::kOpensAt, field::kClosesAt}, &st);
   if (!st.ok()) return st;
-  if (r->type != REDIS_REPLY_ARRAY || r->elements != 5 || r->element[0]->type != REDIS_REPLY_STRING)
+  if (r->type != REDIS_REPLY_ARRAY || r->elements != 7 || r->element[0]->type != REDIS_REPLY_STRING)
     return Status::NotFound("no event " + keys_.event);
   auto num = [&](size_t i) { return r->element[i]->type == REDIS_REPLY_STRING ? atoll(r->element[i]->str) : 0; };
   row->event = keys_.event;
@@ -140,6 +141,8 @@ Status EventStream::ReadEvent(EventRow* row) {
   row->window_s = num(2);
   row->price_cents = num(3);
   row->created_ms = num(4);
+  row->opens_ms = num(5);
+  row->closes_ms = num(6);
   return Status::Ok();
 }
 

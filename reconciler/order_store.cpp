@@ -180,16 +180,18 @@ Status OrderStore::WriteOrders(const std::vector<OrderRow>& rows) {
 Status OrderStore::UpsertEvent(const EventRow& e) {
   return WithRetry("upsert event", [&] {
     std::unique_ptr<sql::PreparedStatement> ps(conn_->prepareStatement(
-        "INSERT INTO events (event_id, total, per_user_limit, window_seconds, price_cents, created_at) "
-        "VALUES (?, ?, ?, ?, ?, FROM_UNIXTIME(?/1000)) ON DUPLICATE KEY UPDATE total = VALUES(total), "
+        "INSERT INTO events (event_id, total, per_user_limit, window_seconds, price_cents, created_at, opens_at, closes_at) "
+        "VALUES (?, ?, ?, ?, ?, FROM_UNIXTIME(?/1000), ?, ?) ON DUPLICATE KEY UPDATE total = VALUES(total), "
         "per_user_limit = VALUES(per_user_limit), window_seconds = VALUES(window_seconds), "
-        "price_cents = VALUES(price_cents)"));
+        "price_cents = VALUES(price_cents), opens_at = VALUES(opens_at), closes_at = VALUES(closes_at)"));
     ps->setString(1, e.event);
     ps->setInt64(2, e.total);
     ps->setInt64(3, e.limit);
     ps->setInt64(4, e.window_s);
     ps->setInt64(5, e.price_cents);
     ps->setInt64(6, e.created_ms > 0 ? e.created_ms : 1);
+    SetDatetime(ps.get(), 7, e.opens_ms);
+    SetDatetime(ps.get(), 8, e.closes_ms);
     ps->executeUpdate();
   });
 }
@@ -226,7 +228,7 @@ Status OrderStore::ReadEvents(const std::string& only, std::vector<EventRow>* ev
   return WithRetry("read events", [&] {
     events->clear();
     std::string q = "SELECT event_id, total, per_user_limit, window_seconds, price_cents, " + MillisOf("created_at") +
-                    " FROM events" + (only.empty() ? "" : " WHERE event_id COLLATE ascii_bin = ?") + " ORDER BY event_id";
+                    ", " + MillisOf("opens_at") + ", " + MillisOf("closes_at") + " FROM events" + (only.empty() ? "" : " WHERE event_id COLLATE ascii_bin = ?") + " ORDER BY event_id";
     std::unique_ptr<sql::PreparedStatement> ps(conn_->prepareStatement(q));
     if (!only.empty()) ps->setString(1, only);
     std::unique_ptr<sql::ResultSet> rs(ps->executeQuery());
@@ -238,6 +240,8 @@ Status OrderStore::ReadEvents(const std::string& only, std::vector<EventRow>* ev
       e.window_s = rs->getInt64(4);
       e.price_cents = rs->getInt64(5);
       e.created_ms = MillisAt(rs.get(), 6);
+      e.opens_ms = MillisAt(rs.get(), 7);
+      e.closes_ms = MillisAt(rs.get(), 8);
       events->push_back(std::move(e));
     }
   });

@@ -215,12 +215,16 @@ Status RedisRebuild::Open(const EventRow& e, const RebuildStats& counts,
   lua::RebuildEventArgs args{.total = e.total, .limit = e.limit, .window_s = e.window_s,
                              .price_cents = e.price_cents, .created_at_ms = e.created_ms, .sold = counts.sold,
                              .paid = counts.paid, .expired = counts.expired, .cancelled = counts.cancelled,
-                             .verified_run = run_id, .returned = {}};
+                             .verified_run = run_id, .opens_at_ms = e.opens_ms, .closes_at_ms = e.closes_ms,
+                             .returned = {}};
   for (const auto& [node, n] : returned) args.returned.push_back({.node = node, .count = n});
   lua::RebuildEventReply reply;
   Status st = lua::RebuildEvent(redis_, keys, args, &reply);
   if (!st.ok()) return st;
-  return Send({{"SADD", kEventsSetKey, e.event}}, "SADD");
+  st = Send({{"SADD", kEventsSetKey, e.event}}, "SADD");
+  // Listed again for the fronts' opening watchers (keys.h), if it opens later.
+  if (st.ok() && e.opens_ms > 0) st = Send({{"ZADD", kOpeningSetKey, std::to_string(e.opens_ms), e.event}}, "ZADD");
+  return st;
 }
 
 Status RedisRebuild::Rebuild(const EventRow& event, RebuildStats* stats) {

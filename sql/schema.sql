@@ -19,6 +19,8 @@ CREATE TABLE IF NOT EXISTS events (
   price_cents     BIGINT NOT NULL DEFAULT 0,
   created_at      DATETIME(3) NOT NULL
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+-- (migration 004 adds opens_at and closes_at, DATETIME(3) NULL: when
+-- reservations open and close; NULL: at creation, never.)
 
 -- One row per order, the latest state of its lifecycle
 -- (docs/architecture.md: reserved -> paid | expired | cancelled).

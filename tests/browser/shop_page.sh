@@ -3,7 +3,8 @@
 # tests/integration/browser_test.sh (helpers: see, shot, contrast_ok, …).
 # Index: what remains · reserve and the countdown · pay · limit reached and
 # load the order · cancel · pay refused (410) for an order cancelled
-# elsewhere · sold out · unknown event · expiry on a 2-s
+# elsewhere · sold out · unknown event · the countdown to the opening time
+# and the button enabled then · expiry on a 2-s
 # window, then the reconciler · keyboard only · labels and live region ·
 # a 375-px screen · contrast.
 create_event show 10 1 600
@@ -81,6 +82,19 @@ see "shop: an unknown event is said in the stock line" 5 'text("#left").startsWi
 wd_click '#reserve'
 see "shop: Reserve on an unknown event says 'Unknown event'" 5 'text("#message").startsWith("Unknown event")'
 shot shop-unknown
+
+# --- the opening time: a countdown, the button enabled at the time ------------------------------
+opens_ms=$(redis_cli time | paste -sd' ' | awk '{printf "%d", $1 * 1000 + int($2 / 1000) + 5000}')
+create_event soon 5 1 600 --opens-at "$(awk -v ms="$opens_ms" 'BEGIN {printf "%.3f", ms / 1000}')"
+wd_get "$BASE_URL/shop/?event=soon"
+see "shop: before the opening, a countdown and a disabled Reserve button" 3 \
+  'shown("#opening") && /^Opens in 0:0[1-5]$/.test(text("#opening")) && document.getElementById("reserve").disabled' '#opening'
+shot shop-not-open
+see "shop: at the time, the countdown goes and the button is enabled" 8 \
+  '!shown("#opening") && !document.getElementById("reserve").disabled' '#opening'
+wd_type '#user' opener1
+wd_click '#reserve'
+see "shop: then Reserve reserves" 5 'text("#message").startsWith("Reserved")'
 
 # --- expiry: a 2-s window -------------------------------------------------------------------------
 wd_get "$BASE_URL/shop/?event=brief"

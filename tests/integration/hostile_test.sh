@@ -54,7 +54,8 @@ raw=$( { exec 3<>"/dev/tcp/127.0.0.1/$PORT"; printf 'GET /api/events/hos\0tile H
 case $raw in "HTTP/1.1 4"*) ok "a NUL in the request line -> 4xx" ;; *) not_ok "a NUL in the request line" "got '$raw'" ;; esac
 
 http GET /api/events/hostile
-check_eq "the stock is untouched" '{"event":"hostile","remaining":10,"sold":0,"sold_out":false,"total":10}' "$BODY"
+check_eq "the stock is untouched" '{"event":"hostile","remaining":10,"sold":0,"sold_out":false,"total":10}' \
+  "$(jq -c 'del(.opens_at, .closes_at)' <<< "$BODY")"
 check_eq "no worker died" "$workers_before" "$(pgrep -f "seckill-worker.*$VAR" | sort | tr '\n' ' ')"
 http POST /api/events/hostile/reservations user_id=legit
 check_eq "a legitimate request is still served" 201 "$STATUS"

@@ -11,6 +11,9 @@
 //   4. the counts a release keeps: sold, returned:<node>, expired/cancelled;
 //   5. the bounds: the per-user cap of cancellations, the TTLs retire gives
 //      (paid longer than released), and the generation reserve tells.
+//   6. the opening time: reserve refuses before opens_at and from closes_at,
+//      by Redis's clock, changing nothing; create_event and rebuild_event
+//      write both times.
 #include <doctest/doctest.h>
 
 #include <functional>
@@ -344,6 +347,71 @@ TEST_CASE("[redis] reserve refuses: sold out, limit reached, no such event, not 
   }
 }
 
+// An event "t" of `sale`'s Redis opening at `opens_at_ms` and closing at
+// `closes_at_ms` (0: at once, never).
+lua::ReserveReply ReserveTimed(Sale& sale, int64_t opens_at_ms, int64_t closes_at_ms, const std::string& order_id) {
+  EventKeys t("t");
+  sale.Cmd({"DEL", t.meta, t.users, t.expiry, t.log});
+  lua::CreateEventReply created;
+  REQUIRE(lua::CreateEvent(sale.redis.get(), t,
+                           {.total = 5, .limit = 1, .window_s = 600, .price_cents = 0, .group_name = kReconcilerGroup,
+                            .run_id = ServerRunId::kOfConnection, .opens_at_ms = opens_at_ms, .closes_at_ms = closes_at_ms},
+                           &created)
+              .ok());
+  REQUIRE(created.code == lua::CreateEventReply::Code::kCreated);
+  lua::ReserveReply r;
+  REQUIRE(lua::Reserve(sale.redis.get(), t,
+                       {.user = "u1", .order_id = order_id, .node = "n1", .run_id = ServerRunId::kOfConnection}, &r)
+              .ok());
+  return r;
+}
+
+TEST_CASE("[redis] reserve refuses before opens_at and from closes_at, by Redis's clock") {
+  Sale sale;
+  EventKeys t("t");
+  SUBCASE("a minute before the opening: not_open with opens_at, nothing changes") {
+    int64_t opens = sale.Now() + 60000;
+    auto r = ReserveTimed(sale, opens, 0, "o1");
+    CHECK(r.code == lua::ReserveReply::Code::kNotOpen);
+    CHECK(r.opens_at_ms == opens);
+    CHECK(sale.Cmd({"HGET", t.meta, field::kSold}) == "0");
+    CHECK(sale.Num({"HLEN", t.users}) == 0);
+    CHECK(sale.Num({"EXISTS", t.Order("o1")}) == 0);
+    CHECK(sale.Num({"XLEN", t.log}) == 0);
+  }
+  SUBCASE("an opening time just past (by Redis's clock): reserved") {
+    CHECK(ReserveTimed(sale, sale.Now() - 1, 0, "o1").code == lua::ReserveReply::Code::kReserved);
+  }
+  SUBCASE("the opening time reached while refused: the same script then sells") {
+    int64_t opens = sale.Now() + 300;
+    REQUIRE(ReserveTimed(sale, opens, 0, "o1").code == lua::ReserveReply::Code::kNotOpen);
+    while (sale.Now() < opens) {
+    }
+    lua::ReserveReply r;
+    REQUIRE(lua::Reserve(sale.redis.get(), t, {.user = "u1", .order_id = "o2", .node = "n1", .run_id = ServerRunId::kOfConnection}, &r).ok());
+    CHECK(r.code == lua::ReserveReply::Code::kReserved);
+  }
+  SUBCASE("closed: at or after closes_at, nothing changes") {
+    int64_t closes = sale.Now() - 1;
+    auto r = ReserveTimed(sale, closes - 60000, closes, "o1");
+    CHECK(r.code == lua::ReserveReply::Code::kClosed);
+    CHECK(r.closes_at_ms == closes);
+    CHECK(sale.Cmd({"HGET", t.meta, field::kSold}) == "0");
+    CHECK(sale.Num({"XLEN", t.log}) == 0);
+  }
+  SUBCASE("a closing time ahead: reserved") {
+    CHECK(ReserveTimed(sale, 0, sale.Now() + 60000, "o1").code == lua::ReserveReply::Code::kReserved);
+  }
+  SUBCASE("create_event: opening at once writes the creation time, and no closing time") {
+    CHECK(sale.Meta(field::kOpensAt) == sale.Meta(field::kCreatedAt));
+    CHECK(sale.Num({"HEXISTS", sale.keys.meta, field::kClosesAt}) == 0);
+  }
+  SUBCASE("an event without opens_at (made before it existed) is open") {
+    sale.Cmd({"HDEL", sale.keys.meta, field::kOpensAt});
+    CHECK(sale.Reserve("u1", "o1").code == lua::ReserveReply::Code::kReserved);
+  }
+}
+
 TEST_CASE("[redis] pay and cancel refuse: wrong owner, wrong state, not verified") {
   Sale sale;
   sale.Reserved();
@@ -477,6 +545,7 @@ TEST_CASE("[redis] rebuild_event opens the event with MySQL's counts") {
   REQUIRE(lua::RebuildEvent(redis.get(), keys,
                             {.total = 10, .limit = 1, .window_s = 60, .price_cents = 5, .created_at_ms = 1000,
                              .sold = 3, .paid = 2, .expired = 1, .cancelled = 0, .verified_run = "run-x",
+                             .opens_at_ms = 5000, .closes_at_ms = 9000,
                              .returned = {{.node = "n1", .count = 1}, {.node = "n2", .count = 0}}},
                             &r)
               .ok());
@@ -492,6 +561,8 @@ TEST_CASE("[redis] rebuild_event opens the event with MySQL's counts") {
   CHECK(h.count(field::Returned("n2")) == 0);  // counts appear once not zero
   CHECK(h.count(field::kCancelled) == 0);
   CHECK(h[field::kPaid] == "2");
+  CHECK(h[field::kOpensAt] == "5000");  // MySQL's opening and closing times
+  CHECK(h[field::kClosesAt] == "9000");
 }
 
 TEST_CASE("[redis] trim_stream keeps every entry a reconciler read but did not acknowledge") {

@@ -1,9 +1,11 @@
 // app.js — the buyer's page. It uses only the public API (docs/api.md):
-//   GET  /api/events/{event}                      what remains, every 2 s
-//   POST /api/events/{event}/reservations         user_id → 201 / 409 / 429 / 404 / 503
+//   GET  /api/events/{event}                      what remains, and when it opens and closes, every 2 s
+//   POST /api/events/{event}/reservations         user_id → 201 / 409 / 429 / 425 / 410 / 404 / 503
 //   GET  /api/orders/{id}?user_id=                the order (to load it, or to confirm an expiry)
 //   POST /api/orders/{id}/payment | /cancellation user_id
-// Every outcome is said in the polite live region #message.
+// Every outcome is said in the polite live region #message. Before the
+// event opens, the page counts down to opens_at and its Reserve button is
+// disabled until then; after closes_at it stays disabled.
 'use strict';
 (function () {
   const ID = /^[A-Za-z0-9_.-]{1,64}$/;
@@ -13,12 +15,13 @@
   const el = {};
   for (const id of ['buy', 'user', 'new-user', 'event', 'left', 'left-bar', 'reserve', 'message', 'held', 'held-id',
     'load', 'order', 'order-title', 'order-id', 'order-event', 'order-status', 'countdown-row', 'countdown', 'pay',
-    'cancel']) el[id] = $(id);
+    'cancel', 'opening']) el[id] = $(id);
 
   let order = null;    // {order_id, event, user_id, status, deadline (local ms)} once there is one
   let heldId = '';     // the order named by a 429
   let busy = false;    // one request from a button at a time
   let ticker = 0, stockTimer = 0, stockGen = 0, confirmTries = 0;
+  let opensAt = 0, closesAt = 0, openTimer = 0;  // the event's opening and closing (local ms); 0: none
 
   // --- helpers --------------------------------------------------------------------
   const enc = encodeURIComponent;
@@ -37,6 +40,14 @@
   function mmss(ms) {
     const s = Math.max(0, Math.ceil(ms / 1000));
     return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+  }
+  // A longer countdown: "2 d 3:04:05", "3:04:05", "4:05".
+  function countdown(ms) {
+    const s = Math.max(0, Math.ceil(ms / 1000));
+    const d = Math.floor(s / 86400), h = Math.floor((s % 86400) / 3600);
+    const rest = mmss((s % 3600) * 1000);
+    if (d > 0) return `${d} d ${h}:${rest.padStart(5, '0')}`;
+    return h > 0 ? `${h}:${rest.padStart(5, '0')}` : rest;
   }
   function store(key, value) { try { localStorage.setItem(key, value); } catch (e) { /* private mode */ } }
   function stored(key) { try { return localStorage.getItem(key) || ''; } catch (e) { return ''; } }
@@ -94,6 +105,31 @@
     try { await fn(); } finally { busy = false; button.removeAttribute('aria-busy'); }
   }
 
+  // --- the opening and closing times ----------------------------------------------
+  // setWindow BODY DATE: the event's opens_at and closes_at (an event view or
+  // a 425 / 410 answer); then openTick keeps the countdown and the button.
+  function setWindow(b, date) {
+    if ('opens_at' in b) opensAt = b.opens_at ? localTime(b.opens_at, date) : 0;
+    if ('closes_at' in b) closesAt = b.closes_at ? localTime(b.closes_at, date) : 0;
+    openTick();
+  }
+  function openTick() {
+    clearTimeout(openTimer);
+    const now = Date.now();
+    const before = opensAt > now, closed = closesAt > 0 && now >= closesAt;
+    el.reserve.disabled = before || closed;
+    el.opening.hidden = !before && !closed;
+    if (before) {
+      setText(el.opening, `Opens in ${countdown(opensAt - now)}`);
+      // At the next second of the countdown, or at the opening instant itself.
+      openTimer = setTimeout(openTick, Math.min(opensAt - now, ((opensAt - now) % 1000) || 1000));
+    } else if (closed) {
+      setText(el.opening, 'Sales are closed.');
+    } else if (closesAt > now) {
+      openTimer = setTimeout(openTick, Math.min(closesAt - now, 60000));
+    }
+  }
+
   // --- what remains (every 2 s) -------------------------------------------------
   async function refreshStock() {
     clearTimeout(stockTimer);
@@ -107,10 +143,12 @@
       if (mine !== stockGen) return;
       const b = r.body || {};
       if (r.status === 200) {
+        setWindow(b, r.date);
         setText(el.left, b.sold_out ? `Sold out: 0 of ${b.total} tickets left for ${event}.`
           : `${b.remaining} of ${b.total} tickets left for ${event}.`);
         el['left-bar'].style.width = (b.total > 0 ? (100 * b.remaining) / b.total : 0).toFixed(1) + '%';
       } else if (r.status === 404) {
+        setWindow({ opens_at: null, closes_at: null }, null);
         setText(el.left, `Unknown event “${event}”.`);
         el['left-bar'].style.width = '0%';
       } else {
@@ -199,6 +237,12 @@
       sayStatus();
     } else if (r.status === 409) {
       say('warn', `Sold out: no ticket left for ${v.event}.`);
+    } else if (r.status === 425) {
+      setWindow(b, r.date);
+      say('warn', `Not open yet: the sale of ${v.event} opens in ${countdown(opensAt - Date.now())}.`);
+    } else if (r.status === 410) {
+      setWindow(b, r.date);
+      say('warn', `Closed: the sale of ${v.event} is over.`);
     } else if (r.status === 429 && b.error === 'limit_reached') {
       heldId = b.order_id || '';
       setText(el['held-id'], heldId);
