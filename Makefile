@@ -99,7 +99,7 @@ MAN_DESC_seckill-worker     := FastCGI worker of a flash-sale node pool
 MAN_DESC_seckill-admin      := operator commands of the flash-sale system: events, the cluster config
 MAN_DESC_seckill-reconciler := moves the orders of a flash sale from Redis into MySQL, releases expired reservations
 # A program with commands: each command's --help, verbatim, in a COMMANDS section.
-MAN_COMMANDS_seckill-admin  := create-event fill nodes sale-setting
+MAN_COMMANDS_seckill-admin  := create-event fill nodes hosts sale-setting
 # SEE ALSO: the other pages, and the documentation make install puts.
 define help2man
 @command -v help2man > /dev/null || { echo "help2man is missing: run scripts/install-deps build (the package help2man)" >&2; exit 1; }
