@@ -3,6 +3,7 @@
 #   make test       unit + integration tests (starts its own servers)
 #   make lint       shellcheck and luac -p on every script (part of make test)
 #   make run        the main job: a full flash sale on the local stack
+#                   (TOPOLOGY=1: on scripts/topology, the load through its virtual IP)
 #   make bench      benchmarks against ceilings measured in the same run
 #   make install    PREFIX=/usr/local DESTDIR=   (make uninstall: the same files, removed)
 #   make deps       install the Debian packages (DEPS=all, or run, test, browser, fuzz, build)
@@ -160,7 +161,7 @@ lint:
 run: deps-run all
 	BUILD=$(BUILD) scripts/sale $(if $(TICKETS),--tickets $(TICKETS)) $(if $(REQUESTS),--requests $(REQUESTS)) \
 	  $(if $(USERS),--users $(USERS)) $(if $(CONCURRENCY),--concurrency $(CONCURRENCY)) \
-	  $(if $(PAYERS),--payers $(PAYERS)) $(if $(WINDOW),--window $(WINDOW))
+	  $(if $(PAYERS),--payers $(PAYERS)) $(if $(WINDOW),--window $(WINDOW)) $(if $(TOPOLOGY),--topology $(TOPOLOGY))
 
 bench: deps-run all
 	BUILD=$(BUILD) scripts/bench
