@@ -1,5 +1,7 @@
 #include "common/cluster_config.h"
 
+#include <arpa/inet.h>
+
 #include <fstream>
 #include <sstream>
 
@@ -24,24 +26,11 @@ bool ParseInt(const std::string& s, long lo, long hi, int* out) {
   return true;
 }
 
-// A dotted-quad IPv4 address, each part 0-255 without leading zeros.
+// A dotted-quad IPv4 address (inet_pton: four decimal parts 0-255, no
+// leading zeros).
 bool IsIpv4(const std::string& s) {
-  int parts = 0;
-  size_t i = 0;
-  while (i <= s.size()) {
-    size_t dot = s.find('.', i);
-    if (dot == std::string::npos) dot = s.size();
-    std::string part = s.substr(i, dot - i);
-    int v = 0;
-    if (part.empty() || part.size() > 3 || (part.size() > 1 && part[0] == '0')) return false;
-    for (char ch : part) {
-      if (ch < '0' || ch > '9') return false;
-    }
-    if (!ParseInt(part, 0, 255, &v)) return false;
-    parts++;
-    i = dot + 1;
-  }
-  return parts == 4;
+  in_addr a;
+  return inet_pton(AF_INET, s.c_str(), &a) == 1;
 }
 
 }  // namespace
