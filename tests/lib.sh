@@ -331,6 +331,6 @@ topology_reconcile() { on primary "$ROOT/scripts/reconcile" --no-lock "$@"; }
 front_requests() { on "$1" curl -s --max-time 2 "http://127.0.0.1:8081/nginx_status" | awk 'NR == 3 {print $3}'; }
 # balancer_sees LB HOST STATE: HAProxy on LB has HOST in state STATE (UP, DOWN).
 balancer_sees() {
-  [ "$(on "$1" curl -s --max-time 1 "http://127.0.0.1:8404/;csv" | awk -F, -v h="$2" '$1 == "fronts" && $2 == h {print $18}')" = "$3" ]
+  [ "$(on "$1" curl -s --max-time 3 "http://127.0.0.1:8404/;csv" | awk -F, -v h="$2" '$1 == "fronts" && $2 == h {print $18}')" = "$3" ]
 }
 vip_on() { ip -n "$TOPOLOGY-$1" -4 addr show dev skt0 | grep -q " $VIP/"; }

@@ -27,14 +27,26 @@ errors_at_most() {
 }
 
 # --- a front host SIGKILLed --------------------------------------------------------------------
+f3_is() { balancer_sees lb1 f3 "$1" && balancer_sees lb2 f3 "$1"; }
+# f3_out_ms: in the background from the kill, how long until both balancers
+# see f3 DOWN (into $T/f3-out-ms; nothing after 20 s).
+f3_out_ms() {
+  local t0 i; t0=$(date +%s%N)
+  for ((i = 0; i < 200; i++)); do
+    if f3_is DOWN; then echo $(( ($(date +%s%N) - t0) / 1000000 )) > "$T/f3-out-ms"; return 0; fi
+    sleep 0.1
+  done
+}
 kill_front() {  # every process of front f3 (node n4, weight 4 of 10)
   KILLED=$(ip netns pids "$TOPOLOGY-f3" | tr '\n' ' ')
   # shellcheck disable=SC2086 # a list of pids
-  [ -n "$KILLED" ] && kill -KILL $KILLED
+  [ -n "$KILLED" ] && kill -KILL $KILLED && { f3_out_ms & }
 }
 sale_with fk1 1500 2500 kill_front
-f3_is() { balancer_sees lb1 f3 "$1" && balancer_sees lb2 f3 "$1"; }
-check "both balancers took f3 out within their checks (2 x 0.5 s): DOWN when the sale ended" f3_is DOWN
+out_ms=$(cat "$T/f3-out-ms" 2>/dev/null)
+# 2 failed checks 0.5 s apart: about 1 s; 3 s with a loaded machine's slack.
+if [ -n "$out_ms" ] && [ "$out_ms" -le 3000 ]; then ok "both balancers took f3 out within their checks: after $out_ms ms"
+else not_ok "both balancers took f3 out within their checks" "after ${out_ms:-more than 20000} ms; now lb1: $(on lb1 curl -s --max-time 5 "http://127.0.0.1:8404/;csv" | awk -F, '$1 == "fronts" {printf "%s=%s ", $2, $18}')"; fi
 only_answers fk1 201 409 429 000
 errors_at_most fk1 50
 check_sale fk1 1500
