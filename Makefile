@@ -3,6 +3,7 @@
 #   make test       unit + integration tests (starts its own servers)
 #   make lint       shellcheck and luac -p on every script (part of make test)
 #   make run        the main job: a full flash sale on the local stack
+#                   (TOPOLOGY=1: on scripts/topology, the load through its virtual IP)
 #   make bench      benchmarks against ceilings measured in the same run
 #   make install    PREFIX=/usr/local DESTDIR=   (make uninstall: the same files, removed)
 #   make deps       install the Debian packages (DEPS=all, or run, test, browser, fuzz, build)
@@ -99,7 +100,7 @@ MAN_DESC_seckill-worker     := FastCGI worker of a flash-sale node pool
 MAN_DESC_seckill-admin      := operator commands of the flash-sale system: events, the cluster config
 MAN_DESC_seckill-reconciler := moves the orders of a flash sale from Redis into MySQL, releases expired reservations
 # A program with commands: each command's --help, verbatim, in a COMMANDS section.
-MAN_COMMANDS_seckill-admin  := create-event fill nodes sale-setting
+MAN_COMMANDS_seckill-admin  := create-event fill nodes hosts sale-setting
 # SEE ALSO: the other pages, and the documentation make install puts.
 define help2man
 @command -v help2man > /dev/null || { echo "help2man is missing: run scripts/install-deps build (the package help2man)" >&2; exit 1; }
@@ -160,7 +161,7 @@ lint:
 run: deps-run all
 	BUILD=$(BUILD) scripts/sale $(if $(TICKETS),--tickets $(TICKETS)) $(if $(REQUESTS),--requests $(REQUESTS)) \
 	  $(if $(USERS),--users $(USERS)) $(if $(CONCURRENCY),--concurrency $(CONCURRENCY)) \
-	  $(if $(PAYERS),--payers $(PAYERS)) $(if $(WINDOW),--window $(WINDOW))
+	  $(if $(PAYERS),--payers $(PAYERS)) $(if $(WINDOW),--window $(WINDOW)) $(if $(TOPOLOGY),--topology $(TOPOLOGY))
 
 bench: deps-run all
 	BUILD=$(BUILD) scripts/bench

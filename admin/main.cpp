@@ -25,7 +25,8 @@ const char kUsage[] =
     "commands:\n"
     "  create-event   put an event on sale (Redis + this host's node counters)\n"
     "  fill           make many reservations of an event directly in Redis (benchmarks)\n"
-    "  nodes          print the cluster config's nodes: NAME WEIGHT PROCESSES\n"
+    "  nodes          print the cluster config's nodes: NAME WEIGHT PROCESSES (--host NAME: that host's)\n"
+    "  hosts          print the cluster config's front hosts: NAME ADDRESS WEIGHT NODES (comma-separated)\n"
     "  sale-setting   print one [sale] setting of the cluster config (KEY)\n"
     "\n"
     "Run 'seckill-admin COMMAND --help' for a command's options.\n"
@@ -180,9 +181,10 @@ int ClusterCommand(const std::string& cmd, int argc, char** argv) {
   opts.add_options()
       ("cluster", "cluster config file", cxxopts::value<std::string>()->default_value("etc/cluster.conf"))
       ("key", "the [sale] key to print (sale-setting)", cxxopts::value<std::string>()->default_value(""))
+      ("host", "only this front host's nodes (nodes)", cxxopts::value<std::string>()->default_value(""))
       ("h,help", "show this help");
   opts.parse_positional({"key"});
-  std::string path, key;
+  std::string path, key, host;
   try {
     auto a = opts.parse(argc, argv);
     if (a.count("help")) {
@@ -191,6 +193,7 @@ int ClusterCommand(const std::string& cmd, int argc, char** argv) {
     }
     path = a["cluster"].as<std::string>();
     key = a["key"].as<std::string>();
+    host = a["host"].as<std::string>();
   } catch (const std::exception& e) {
     fprintf(stderr, "seckill-admin %s: %s\n", cmd.c_str(), e.what());
     return 2;
@@ -199,7 +202,17 @@ int ClusterCommand(const std::string& cmd, int argc, char** argv) {
   Status st = ClusterConfig::Load(path, &c);
   if (!st.ok()) return Fail(st.message());
   if (cmd == "nodes") {
-    for (const auto& n : c.nodes) printf("%s %d %d\n", n.name.c_str(), n.weight, n.processes);
+    if (!host.empty() && !c.FindHost(host)) return Fail(path + ": no host '" + host + "'");
+    for (const auto& n : c.nodes)
+      if (host.empty() || n.host == host) printf("%s %d %d\n", n.name.c_str(), n.weight, n.processes);
+    return 0;
+  }
+  if (cmd == "hosts") {
+    for (const auto& h : c.hosts) {
+      std::string names;
+      for (const NodeConfig* n : c.NodesOf(h.name)) names += (names.empty() ? "" : ",") + n->name;
+      printf("%s %s %d %s\n", h.name.c_str(), h.address.c_str(), c.HostWeight(h.name), names.c_str());
+    }
     return 0;
   }
   if (key == "buffer_percent") printf("%d\n", c.buffer_percent);
@@ -228,7 +241,7 @@ int main(int argc, char** argv) {
   }
   if (cmd == "create-event") return CreateEventCommand(argc - 1, argv + 1);
   if (cmd == "fill") return FillCommand(argc - 1, argv + 1);
-  if (cmd == "nodes" || cmd == "sale-setting") return ClusterCommand(cmd, argc - 1, argv + 1);
+  if (cmd == "nodes" || cmd == "hosts" || cmd == "sale-setting") return ClusterCommand(cmd, argc - 1, argv + 1);
   fprintf(stderr, "seckill-admin: unknown command '%s'\n%s", cmd.c_str(), kUsage);
   return 2;
 }

@@ -1,5 +1,7 @@
 #include "common/cluster_config.h"
 
+#include <arpa/inet.h>
+
 #include <fstream>
 #include <sstream>
 
@@ -24,6 +26,13 @@ bool ParseInt(const std::string& s, long lo, long hi, int* out) {
   return true;
 }
 
+// A dotted-quad IPv4 address (inet_pton: four decimal parts 0-255, no
+// leading zeros).
+bool IsIpv4(const std::string& s) {
+  in_addr a;
+  return inet_pton(AF_INET, s.c_str(), &a) == 1;
+}
+
 }  // namespace
 
 Status ClusterConfig::Load(const std::string& path, ClusterConfig* out) {
@@ -39,6 +48,8 @@ Status ClusterConfig::Parse(const std::string& text, const std::string& origin, 
   std::istringstream in(text);
   std::string line, section;
   NodeConfig* node = nullptr;
+  HostConfig* host = nullptr;
+  std::vector<int> node_host_lines;  // where each node named its host, for the checks at the end
   int lineno = 0;
   auto fail = [&](const std::string& why) { return Status::Invalid(origin + ":" + std::to_string(lineno) + ": " + why); };
   while (std::getline(in, line)) {
@@ -51,15 +62,24 @@ Status ClusterConfig::Parse(const std::string& text, const std::string& origin, 
       if (line.back() != ']') return fail("unterminated section header");
       std::string head = Trim(line.substr(1, line.size() - 2));
       node = nullptr;
+      host = nullptr;
       if (head == "sale") {
         section = "sale";
       } else if (head.rfind("node ", 0) == 0) {
         std::string name = Trim(head.substr(5));
         if (!IsValidId(name)) return fail("bad node name '" + name + "'");
         if (c.Find(name)) return fail("node '" + name + "' defined twice");
-        c.nodes.push_back(NodeConfig{name});
+        c.nodes.push_back(NodeConfig{name, 1, 2, ""});
         node = &c.nodes.back();
+        node_host_lines.push_back(lineno);
         section = "node";
+      } else if (head.rfind("host ", 0) == 0) {
+        std::string name = Trim(head.substr(5));
+        if (!IsValidId(name)) return fail("bad host name '" + name + "'");
+        if (c.FindHost(name)) return fail("host '" + name + "' defined twice");
+        c.hosts.push_back(HostConfig{name, ""});
+        host = &c.hosts.back();
+        section = "host";
       } else {
         return fail("unknown section [" + head + "]");
       }
@@ -72,7 +92,11 @@ Status ClusterConfig::Parse(const std::string& text, const std::string& origin, 
     if (section == "node") {
       if (key == "weight") ok = ParseInt(value, 1, 1000, &node->weight);
       else if (key == "processes") ok = ParseInt(value, 1, 256, &node->processes);
+      else if (key == "host") { ok = IsValidId(value); node->host = value; node_host_lines.back() = lineno; }
       else return fail("unknown node key '" + key + "'");
+    } else if (section == "host") {
+      if (key == "address") { ok = IsIpv4(value); host->address = value; }
+      else return fail("unknown host key '" + key + "'");
     } else if (section == "sale") {
       if (key == "buffer_percent") ok = ParseInt(value, 0, 100, &c.buffer_percent);
       else if (key == "default_event") { ok = IsValidId(value); c.default_event = value; }
@@ -93,6 +117,22 @@ Status ClusterConfig::Parse(const std::string& text, const std::string& origin, 
     if (!ok) return fail("bad value for " + key + ": '" + value + "'");
   }
   if (c.nodes.empty()) return Status::Invalid(origin + ": no [node NAME] section");
+  // Hosts: all or nothing. Once the file names hosts, every node runs on a
+  // named one, every host has an address and runs at least one node.
+  for (size_t i = 0; i < c.nodes.size(); i++) {
+    lineno = node_host_lines[i];
+    const NodeConfig& n = c.nodes[i];
+    if (c.hosts.empty() && !n.host.empty()) return fail("node '" + n.name + "' names host '" + n.host + "' but there is no [host] section");
+    if (!c.hosts.empty() && n.host.empty()) return fail("node '" + n.name + "' names no host (host = NAME)");
+    if (!n.host.empty() && !c.FindHost(n.host)) return fail("node '" + n.name + "': unknown host '" + n.host + "'");
+  }
+  for (const auto& h : c.hosts) {
+    if (h.address.empty()) return Status::Invalid(origin + ": host '" + h.name + "' has no address");
+    if (c.NodesOf(h.name).empty()) return Status::Invalid(origin + ": host '" + h.name + "' runs no node");
+    for (const auto& other : c.hosts)
+      if (&other != &h && other.address == h.address)
+        return Status::Invalid(origin + ": hosts '" + h.name + "' and '" + other.name + "' share address " + h.address);
+  }
   *out = std::move(c);
   return Status::Ok();
 }
@@ -106,6 +146,25 @@ const NodeConfig* ClusterConfig::Find(const std::string& name) const {
 int ClusterConfig::TotalWeight() const {
   int sum = 0;
   for (const auto& n : nodes) sum += n.weight;
+  return sum;
+}
+
+const HostConfig* ClusterConfig::FindHost(const std::string& name) const {
+  for (const auto& h : hosts)
+    if (h.name == name) return &h;
+  return nullptr;
+}
+
+std::vector<const NodeConfig*> ClusterConfig::NodesOf(const std::string& name) const {
+  std::vector<const NodeConfig*> out;
+  for (const auto& n : nodes)
+    if (!name.empty() && n.host == name) out.push_back(&n);
+  return out;
+}
+
+int ClusterConfig::HostWeight(const std::string& name) const {
+  int sum = 0;
+  for (const NodeConfig* n : NodesOf(name)) sum += n->weight;
   return sum;
 }
 

@@ -3,8 +3,12 @@
 //
 // One file describes the whole sale cluster and is the same on every host;
 // host-specific addresses (Redis, sockets, paths) are command-line flags.
-// Format: INI-like, "# comment", "[sale]" and "[node NAME]" sections,
-// "key = value" lines. Immutable after Load: safe to share between threads.
+// Optional "[host NAME]" sections name the front hosts (address = IPv4) and
+// each node says which one runs its pool (host = NAME): every front renders
+// its nginx from the same file, with its own nodes only (scripts/topology,
+// docs/deploy.md). Without hosts, one host runs every node (scripts/stack).
+// Format: INI-like, "# comment", "[sale]", "[node NAME]" and "[host NAME]"
+// sections, "key = value" lines. Immutable after Load: safe to share between threads.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -18,10 +22,17 @@ struct NodeConfig {
   std::string name;   // a valid id; names the SQLite file and the pool socket
   int weight = 1;     // nginx upstream weight and share of every event's stock
   int processes = 2;  // FastCGI processes in the pool
+  std::string host;   // the front host running the pool; "" when the config names no hosts
+};
+
+struct HostConfig {
+  std::string name;     // a valid id (ids.h)
+  std::string address;  // the host's IPv4 address, dotted quad: where the balancers reach its nginx
 };
 
 struct ClusterConfig {
   std::vector<NodeConfig> nodes;
+  std::vector<HostConfig> hosts;       // empty: every node on one host
   int buffer_percent = 15;             // each node's allotment = its share + this % of the stock
   std::string default_event = "default";  // the event sold by /buy/ticket
   int max_body_bytes = 4096;           // largest request body a worker reads
@@ -38,6 +49,14 @@ struct ClusterConfig {
   // Returns the node called `name`, or nullptr.
   const NodeConfig* Find(const std::string& name) const;
   int TotalWeight() const;
+
+  // Returns the host called `name`, or nullptr.
+  const HostConfig* FindHost(const std::string& name) const;
+  // Returns the nodes host `name` runs, in file order (none for an unknown host).
+  std::vector<const NodeConfig*> NodesOf(const std::string& name) const;
+  // Returns the sum of the weights of host `name`'s nodes: its share of the
+  // balancers' connections.
+  int HostWeight(const std::string& name) const;
 
   // Returns how many of `total` tickets node `name` may sell: its weighted
   // share (rounded up) plus buffer_percent of the total, at most the total.

@@ -25,6 +25,9 @@ MYSQL_PORT=${SECKILL_MYSQL_PORT:-3307}
 CLUSTER=${SECKILL_CLUSTER:-$ROOT/etc/cluster.conf}
 APPENDFSYNC=${SECKILL_APPENDFSYNC:-everysec}
 REDIS_SOCK=$VAR/run/redis.sock
+# Where the pools and the reconciler reach Redis: its socket, or on another
+# host (scripts/topology) host:port.
+REDIS_ADDR=${SECKILL_REDIS:-unix:$REDIS_SOCK}
 MYSQL_SOCK=$VAR/run/mysqld.sock
 BASE_URL=http://127.0.0.1:$PORT
 ADMIN_URL=http://127.0.0.1:$ADMIN_PORT
@@ -106,7 +109,12 @@ stop_pid() {
 
 # Secrets go through the environment or a 0600 file, never the command line
 # (which any local user can read in /proc).
-redis_cli() { REDISCLI_AUTH=$(cat "$VAR/secrets/redis.pass") redis-cli -s "$REDIS_SOCK" "$@"; }
+# redis_cli reaches Redis where the pools do (REDIS_ADDR: its socket, or host:port).
+redis_cli() {
+  local where=(-s "$REDIS_SOCK")
+  case $REDIS_ADDR in unix:*) ;; *) where=(-h "${REDIS_ADDR%:*}" -p "${REDIS_ADDR##*:}") ;; esac
+  REDISCLI_AUTH=$(cat "$VAR/secrets/redis.pass") redis-cli "${where[@]}" "$@"
+}
 mysql_root() { mariadb --no-defaults -S "$MYSQL_SOCK" -u root "$@"; }
 # mysql_as USER [args]: the mysql client as an application user (over TCP),
 # with the user's client options file (written by scripts/stack, mode 0600).
@@ -142,13 +150,14 @@ create_event() {
   local event=$1 tickets=$2 limit=${3:-1} window=${4:-600}
   shift $(( $# < 4 ? $# : 4 ))
   "$BUILD/seckill-admin" create-event --event "$event" --tickets "$tickets" --limit "$limit" --window "$window" \
-    --redis "unix:$REDIS_SOCK" --redis-password-file "$VAR/secrets/redis.pass" \
+    --redis "$REDIS_ADDR" --redis-password-file "$VAR/secrets/redis.pass" \
     --cluster "$CLUSTER" --sqlite-dir "$VAR/nodes" "$@" > /dev/null
 }
 
 # race PARALLEL OUTDIR < SPEC: SPEC lines are "METHOD PATH DATA"; sends them
 # all with up to PARALLEL at once; OUTDIR/results gets "N STATUS" lines and
-# OUTDIR/N the body of request N.
+# OUTDIR/N the body of request N. SECKILL_CLIENT_EXEC, a command prefix, runs
+# curl elsewhere (scripts/topology's client host).
 race() {
   local par=$1 dir=$2 n=0 method path data
   mkdir -p "$dir"
@@ -160,6 +169,6 @@ race() {
       "$BASE_URL" "$path" "$method" "$data" "$dir" "$n" "$n" >> "$dir/curl.conf"
   done
   if [ $n -eq 0 ]; then : > "$dir/results"; return 0; fi
-  curl -s --no-progress-meter --parallel --parallel-immediate --parallel-max "$par" -K "$dir/curl.conf" > "$dir/results"
+  ${SECKILL_CLIENT_EXEC:-} curl -s --no-progress-meter --parallel --parallel-immediate --parallel-max "$par" -K "$dir/curl.conf" > "$dir/results"
 }
 

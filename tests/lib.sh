@@ -133,7 +133,7 @@ admin() { "$BUILD/seckill-admin" "$@"; }
 # http METHOD PATH [FORM-DATA]: sets STATUS, BODY and HEADERS.
 http() {
   local out
-  out=$(curl -s -S -i --max-time "${HTTP_MAX_TIME:-30}" -X "$1" ${3:+--data "$3"} "$BASE_URL$2" 2>&1)
+  out=$(${SECKILL_CLIENT_EXEC:-} curl -s -S -i --max-time "${HTTP_MAX_TIME:-30}" -X "$1" ${3:+--data "$3"} "$BASE_URL$2" 2>&1)
   STATUS=$(printf '%s' "$out" | head -1 | awk '{print $2}')
   HEADERS=$(printf '%s' "$out" | sed '/^\r$/q')
   BODY=$(printf '%s' "$out" | sed '1,/^\r$/d')
@@ -293,3 +293,51 @@ missing_in_redis() {
 # restored OUTPUT: the count of "restored N orders lost by Redis" in a
 # reconciler run's output (0 when it restored none)
 restored() { local n; n=$(sed -n 's/.*restored \([0-9]*\) orders lost by Redis.*/\1/p' <<< "$1"); echo "${n:-0}"; }
+
+# --- the topology (scripts/topology; tests/integration/topology_*.sh) --------------------
+# start_topology: a topology of the file's own (namespaces skt-t<N>-*, state in
+# a fresh temporary var dir), down and removed when the file exits. Without
+# root it skips the whole file (the file declares "# expect-skip: needs root").
+# Then http, race, buy and sale_with go from its client host through the VIP;
+# sold, redis_cli and create_event reach its Redis; sql, reconcile and
+# report_on run on the MariaDB primary (as it is after a promotion);
+# on HOST CMD... runs CMD on a host.
+start_topology() {
+  if [ "$(id -u)" != 0 ]; then
+    skip "the topology" "needs root (network namespaces)"; finish; exit 0
+  fi
+  export SECKILL_VAR SECKILL_TOPOLOGY
+  SECKILL_VAR=$(mktemp -d /tmp/seckill-topo.XXXXXX)
+  SECKILL_TOPOLOGY=skt-t$(( RANDOM % 10000 ))
+  # shellcheck source-path=SCRIPTDIR source=../scripts/lib.sh
+  . "$TESTS_DIR/../scripts/lib.sh"
+  at_exit stop_topology
+  "$ROOT/scripts/topology" up > "$SECKILL_VAR/topology-up.log" 2>&1 || {
+    cat "$SECKILL_VAR/topology-up.log" >&2
+    not_ok "the topology starts" "see above"
+    exit 1
+  }
+  topology_env
+}
+# topology_env: the helpers' addresses from scripts/topology env (again after a promotion).
+topology_env() {
+  eval "$("$ROOT/scripts/topology" env)"
+  export SECKILL_CLIENT_EXEC="ip netns exec $TOPOLOGY-client"
+  BASE_URL=$VIP_URL
+  VAR=$TOPOLOGY_VAR/redis REDIS_SOCK=$TOPOLOGY_VAR/redis/run/redis.sock REDIS_ADDR=unix:$TOPOLOGY_VAR/redis/run/redis.sock
+  MYSQL_SOCK=$TOPOLOGY_VAR/$PRIMARY/run/mysqld.sock
+}
+stop_topology() {
+  "$ROOT/scripts/topology" down > "$SECKILL_VAR/topology-down.log" 2>&1 || cat "$SECKILL_VAR/topology-down.log" >&2
+  [ -n "${KEEP_VAR:-}" ] || rm -rf "$SECKILL_VAR"
+}
+on() { "$ROOT/scripts/topology" run "$@"; }
+# Replaces tests/lib.sh's reconcile when the topology runs: on the primary.
+topology_reconcile() { on primary "$ROOT/scripts/reconcile" --no-lock "$@"; }
+# front_requests HOST: requests HOST's nginx has taken (its stub_status).
+front_requests() { on "$1" curl -s --max-time 2 "http://127.0.0.1:8081/nginx_status" | awk 'NR == 3 {print $3}'; }
+# balancer_sees LB HOST STATE: HAProxy on LB has HOST in state STATE (UP, DOWN).
+balancer_sees() {
+  [ "$(on "$1" curl -s --max-time 3 "http://127.0.0.1:8404/;csv" | awk -F, -v h="$2" '$1 == "fronts" && $2 == h {print $18}')" = "$3" ]
+}
+vip_on() { ip -n "$TOPOLOGY-$1" -4 addr show dev skt0 | grep -q " $VIP/"; }
