@@ -31,7 +31,7 @@ CXXFLAGS := -std=c++20 -O1 -g -Wall -Wextra -Wno-unused-parameter -MMD -MP -I. -
 LDFLAGS  := -fsanitize=address,undefined
 endif
 
-COMMON_SRC := $(filter-out common/node_counter.cpp,$(wildcard common/*.cpp)) $(BUILD)/gen/lua_protocol.cpp
+COMMON_SRC := $(filter-out common/node_counter.cpp common/identity.cpp common/token_mint.cpp common/pem_key_cache.cpp,$(wildcard common/*.cpp)) $(BUILD)/gen/lua_protocol.cpp
 FCGI_SRC   := $(filter-out fcgi/main.cpp fcgi/hello.cpp,$(wildcard fcgi/*.cpp))
 RECON_SRC  := $(filter-out reconciler/main.cpp,$(wildcard reconciler/*.cpp))
 ADMIN_SRC  := $(filter-out admin/main.cpp,$(wildcard admin/*.cpp))
@@ -44,11 +44,14 @@ FCGI_OBJ   := $(call obj,$(FCGI_SRC))
 RECON_OBJ  := $(call obj,$(RECON_SRC))
 ADMIN_OBJ  := $(call obj,$(ADMIN_SRC))
 COUNTER_OBJ := $(call obj,common/node_counter.cpp)  # SQLite: linked by the worker, admin and tests, not the reconciler
+IDENTITY_OBJ := $(call obj,common/identity.cpp common/pem_key_cache.cpp)  # libjwt: token verification (worker, admin, sign-in, tests)
+MINT_OBJ    := $(call obj,common/token_mint.cpp)    # libjwt: token signing (admin, sign-in, tests; never the worker)
 
 LIBS_REDIS  := -lhiredis
 LIBS_SQLITE := -lsqlite3
 LIBS_MYSQL  := -lmysqlcppconn
 LIBS_FCGI   := -lfcgi -lpthread -lcurl
+LIBS_JWT    := -ljwt -lcrypto
 
 # The man pages, made by help2man from each program's --help and --version:
 # section 8 (system administration commands and daemons, as Debian's policy
@@ -99,7 +102,7 @@ MAN_DESC_seckill-worker     := FastCGI worker of a flash-sale node pool
 MAN_DESC_seckill-admin      := operator commands of the flash-sale system: events, the cluster config
 MAN_DESC_seckill-reconciler := moves the orders of a flash sale from Redis into MySQL, releases expired reservations
 # A program with commands: each command's --help, verbatim, in a COMMANDS section.
-MAN_COMMANDS_seckill-admin  := create-event fill nodes sale-setting
+MAN_COMMANDS_seckill-admin  := create-event fill nodes sale-setting keygen token
 # SEE ALSO: the other pages, and the documentation make install puts.
 define help2man
 @command -v help2man > /dev/null || { echo "help2man is missing: run scripts/install-deps build (the package help2man)" >&2; exit 1; }
@@ -128,16 +131,16 @@ $(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.cpp
 	@mkdir -p $(@D)
 	$(CXX) $(CXXFLAGS) -c $< -o $@
 
-$(BUILD)/seckill-worker: $(call obj,fcgi/main.cpp) $(FCGI_OBJ) $(COUNTER_OBJ) $(COMMON_OBJ)
-	$(CXX) $(LDFLAGS) -o $@ $^ $(LIBS_FCGI) $(LIBS_REDIS) $(LIBS_SQLITE)
+$(BUILD)/seckill-worker: $(call obj,fcgi/main.cpp) $(FCGI_OBJ) $(COUNTER_OBJ) $(IDENTITY_OBJ) $(COMMON_OBJ)
+	$(CXX) $(LDFLAGS) -o $@ $^ $(LIBS_FCGI) $(LIBS_REDIS) $(LIBS_SQLITE) $(LIBS_JWT)
 $(BUILD)/seckill-hello: $(call obj,fcgi/hello.cpp)
 	$(CXX) $(LDFLAGS) -o $@ $^ $(LIBS_FCGI)
-$(BUILD)/seckill-admin: $(call obj,admin/main.cpp) $(ADMIN_OBJ) $(COUNTER_OBJ) $(COMMON_OBJ)
-	$(CXX) $(LDFLAGS) -o $@ $^ $(LIBS_FCGI) $(LIBS_REDIS) $(LIBS_SQLITE) $(LIBS_MYSQL)
+$(BUILD)/seckill-admin: $(call obj,admin/main.cpp) $(ADMIN_OBJ) $(COUNTER_OBJ) $(IDENTITY_OBJ) $(MINT_OBJ) $(COMMON_OBJ)
+	$(CXX) $(LDFLAGS) -o $@ $^ $(LIBS_FCGI) $(LIBS_REDIS) $(LIBS_SQLITE) $(LIBS_MYSQL) $(LIBS_JWT)
 $(BUILD)/seckill-reconciler: $(call obj,reconciler/main.cpp) $(RECON_OBJ) $(COMMON_OBJ)
 	$(CXX) $(LDFLAGS) -o $@ $^ $(LIBS_REDIS) $(LIBS_MYSQL)
-$(BUILD)/unit-tests: $(call obj,$(UNIT_SRC)) $(FCGI_OBJ) $(RECON_OBJ) $(ADMIN_OBJ) $(COUNTER_OBJ) $(COMMON_OBJ)
-	$(CXX) $(LDFLAGS) -o $@ $^ $(LIBS_FCGI) $(LIBS_REDIS) $(LIBS_SQLITE) $(LIBS_MYSQL)
+$(BUILD)/unit-tests: $(call obj,$(UNIT_SRC)) $(FCGI_OBJ) $(RECON_OBJ) $(ADMIN_OBJ) $(COUNTER_OBJ) $(IDENTITY_OBJ) $(MINT_OBJ) $(COMMON_OBJ)
+	$(CXX) $(LDFLAGS) -o $@ $^ $(LIBS_FCGI) $(LIBS_REDIS) $(LIBS_SQLITE) $(LIBS_MYSQL) $(LIBS_JWT)
 
 # make deps [DEPS=PURPOSE...]: installs the packages (apt; needs root or sudo).
 # deps-PURPOSE: checks only, and fails naming what is missing and the command

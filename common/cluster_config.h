@@ -3,13 +3,16 @@
 //
 // One file describes the whole sale cluster and is the same on every host;
 // host-specific addresses (Redis, sockets, paths) are command-line flags.
-// Format: INI-like, "# comment", "[sale]" and "[node NAME]" sections,
-// "key = value" lines. Immutable after Load: safe to share between threads.
+// Format: INI-like, "# comment", "[sale]", "[identity]" and "[node NAME]"
+// sections, "key = value" lines; a section may appear again (the local stack
+// appends its own [identity] lines to a copy: a later value wins, keys add up).
+// Immutable after Load: safe to share between threads.
 #pragma once
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "common/identity.h"
 #include "common/status.h"
 
 namespace seckill {
@@ -20,6 +23,18 @@ struct NodeConfig {
   int processes = 2;  // FastCGI processes in the pool
 };
 
+// [identity]: who a buyer is (common/identity.h, docs/api.md "Identity").
+//   key KID = ALG PATH          a public key (ES256, RS256) or HS256 secret file; several for rotation
+//   leeway_seconds = 30         clock leeway on exp, nbf and iat
+//   anonymous_buy_ticket = off  /buy/ticket sells to a made-up user per request (on: the local stack)
+//   demo_sign_in = off          nginx routes POST /demo/sign-in to the demo sign-in (on: the local stack)
+struct IdentityConfig {
+  std::vector<KeySpec> keys;
+  int leeway_seconds = 30;
+  bool anonymous_buy_ticket = false;
+  bool demo_sign_in = false;
+};
+
 struct ClusterConfig {
   std::vector<NodeConfig> nodes;
   int buffer_percent = 15;             // each node's allotment = its share + this % of the stock
@@ -28,6 +43,7 @@ struct ClusterConfig {
   int rate_per_second = 0;             // nginx limit_req per client address (0 = off)
   int rate_burst = 20;                 // nginx limit_req burst
   int connections_per_address = 0;     // nginx limit_conn per client address (0 = off)
+  IdentityConfig identity;             // [identity]
 
   // Parses the file at `path`. Returns Invalid with "path:line: reason".
   static Status Load(const std::string& path, ClusterConfig* out);
