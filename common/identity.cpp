@@ -6,7 +6,6 @@
 #include <openssl/pem.h>
 #include <strings.h>
 
-#include <cerrno>
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -76,21 +75,17 @@ jwt_alg_t LibjwtAlg(TokenAlg a) {
   return JWT_ALG_INVAL;
 }
 
-// An integer claim: kOk with *v set, kMissing when absent, kMalformed when
-// present but not an integer. (libjwt answers ENOENT for both; the grant's
-// JSON tells them apart.)
+// An integer claim of `claims`: kOk with *v set, kMissing when absent,
+// kMalformed when present but not an integer. (libjwt 1.10's
+// jwt_get_grant_int answers 0 for a string or a fraction, so the claims are
+// read from its JSON text.)
 enum class Claim { kOk, kMissing, kMalformed };
-Claim IntClaim(jwt_t* jwt, const char* name, int64_t* v) {
-  errno = 0;
-  long n = jwt_get_grant_int(jwt, name);
-  if (errno == 0) {
-    *v = n;
-    return Claim::kOk;
-  }
-  char* text = jwt_get_grants_json(jwt, name);
-  if (!text) return Claim::kMissing;
-  free(text);
-  return Claim::kMalformed;
+Claim IntClaim(const nlohmann::json& claims, const char* name, int64_t* v) {
+  auto it = claims.find(name);
+  if (it == claims.end()) return Claim::kMissing;
+  if (!it->is_number_integer()) return Claim::kMalformed;
+  *v = it->get<int64_t>();
+  return Claim::kOk;
 }
 
 }  // namespace
@@ -184,27 +179,33 @@ AuthError TokenVerifier::Verify(std::string_view token, int64_t now, Identity* o
   if (rc != 0 || !jwt) return AuthError::kBadSignature;
   if (jwt_get_alg(jwt.get()) != LibjwtAlg(key->alg)) return AuthError::kWrongAlgorithm;
 
-  // 4. The claims.
+  // 4. The claims, as libjwt decoded them.
+  char* text = jwt_get_grants_json(jwt.get(), nullptr);
+  if (!text) return AuthError::kMalformed;
+  nlohmann::json claims = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  free(text);
+  if (!claims.is_object()) return AuthError::kMalformed;
   int64_t exp = 0, nbf = 0, iat = 0;
-  switch (IntClaim(jwt.get(), "exp", &exp)) {
+  switch (IntClaim(claims, "exp", &exp)) {
     case Claim::kOk: break;
     case Claim::kMissing: return AuthError::kExpired;  // a token without an end is not accepted
     case Claim::kMalformed: return AuthError::kMalformed;
   }
   if (now > exp + leeway_) return AuthError::kExpired;
-  switch (IntClaim(jwt.get(), "nbf", &nbf)) {
+  switch (IntClaim(claims, "nbf", &nbf)) {
     case Claim::kOk: if (nbf > now + leeway_) return AuthError::kNotYetValid; break;
     case Claim::kMissing: break;
     case Claim::kMalformed: return AuthError::kMalformed;
   }
-  switch (IntClaim(jwt.get(), "iat", &iat)) {
+  switch (IntClaim(claims, "iat", &iat)) {
     case Claim::kOk: if (iat > now + leeway_) return AuthError::kNotYetValid; break;
     case Claim::kMissing: break;
     case Claim::kMalformed: return AuthError::kMalformed;
   }
-  errno = 0;
-  const char* sub = jwt_get_grant(jwt.get(), "sub");
-  if (!sub || !IsValidId(sub) || std::string_view(sub).rfind(kAnonymousPrefix, 0) == 0) return AuthError::kBadSubject;
+  auto sub_it = claims.find("sub");
+  if (sub_it == claims.end() || !sub_it->is_string()) return AuthError::kBadSubject;
+  const std::string& sub = sub_it->get_ref<const std::string&>();
+  if (!IsValidId(sub) || sub.rfind(kAnonymousPrefix, 0) == 0) return AuthError::kBadSubject;
   out->user = sub;
   out->expires_at = exp;
   return AuthError::kOk;

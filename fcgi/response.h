@@ -14,6 +14,7 @@ namespace seckill {
 // What a request came to, as the metrics count it.
 enum class Outcome : uint8_t {
   kReserved, kSoldOut, kLimit, kOk, kBadRequest, kNotFound, kGone, kConflict, kUnavailable, kInternal,
+  kUnauthorized,  // 401: no valid identity token (common/identity.h)
   kCount
 };
 // The outcome's name, for the metrics ("sold_out", …); "unknown" for kCount
@@ -31,6 +32,7 @@ constexpr const char* OutcomeName(Outcome o) {
     case Outcome::kConflict: return "conflict";
     case Outcome::kUnavailable: return "unavailable";
     case Outcome::kInternal: return "internal";
+    case Outcome::kUnauthorized: return "unauthorized";
     case Outcome::kCount: break;
   }
   return "unknown";
@@ -43,6 +45,7 @@ struct Response {
   Outcome outcome = Outcome::kOk;  // set from status by JsonResponse; api.cpp refines it
   std::string body;   // JSON text
   std::string allow;  // the Allow header, for 405
+  std::string www_authenticate;  // the WWW-Authenticate header, for 401
   const char* content_type = "application/json";
 
   // Returns the complete FastCGI stdout: headers, blank line, body.
