@@ -266,11 +266,12 @@ int TokenCommand(int argc, char** argv) {
       ("kid", "the key id the tokens name (the cluster config's key KID)", cxxopts::value<std::string>()->default_value("local"))
       ("alg", "ES256, RS256 or HS256", cxxopts::value<std::string>()->default_value("ES256"))
       ("now", "issue time, seconds since the epoch (tests: expired or future tokens; default: now)", cxxopts::value<int64_t>())
+      ("not-before", "add an nbf claim: valid from this time, seconds since the epoch (tests)", cxxopts::value<int64_t>()->default_value("0"))
       ("threads", "signing threads (default: the cores)", cxxopts::value<int>()->default_value("0"))
       ("h,help", "show this help");
   std::vector<std::string> users;
   std::string users_file, key, kid;
-  int64_t ttl = 0, now = static_cast<int64_t>(time(nullptr));
+  int64_t ttl = 0, now = static_cast<int64_t>(time(nullptr)), not_before = 0;
   int threads = 0;
   TokenAlg alg;
   try {
@@ -286,6 +287,7 @@ int TokenCommand(int argc, char** argv) {
     kid = a["kid"].as<std::string>();
     threads = a["threads"].as<int>();
     if (a.count("now")) now = a["now"].as<int64_t>();
+    not_before = a["not-before"].as<int64_t>();
     if (!ParseTokenAlg(a["alg"].as<std::string>(), &alg)) {
       fprintf(stderr, "seckill-admin token: --alg must be ES256, RS256 or HS256\n");
       return 2;
@@ -319,7 +321,7 @@ int TokenCommand(int argc, char** argv) {
   Status st = minter.Load(kid, alg, key);
   if (!st.ok()) return Fail(st.message());
   if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  st = MintTokens(minter, users, now, ttl, threads, stdout);
+  st = MintTokens(minter, users, now, ttl, threads, stdout, not_before);
   if (!st.ok()) return Fail(st.message());
   return 0;
 }

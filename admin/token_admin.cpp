@@ -8,7 +8,7 @@
 namespace seckill {
 
 Status MintTokens(const TokenMinter& minter, const std::vector<std::string>& users, int64_t now, int64_t ttl_seconds,
-                  int threads, FILE* out) {
+                  int threads, FILE* out, int64_t not_before) {
   for (const std::string& u : users)
     if (!IsValidId(u)) return Status::Invalid("bad user id '" + u.substr(0, 80) + "' (" + kIdRule + ")");
   threads = std::max(1, threads);
@@ -24,7 +24,7 @@ Status MintTokens(const TokenMinter& minter, const std::vector<std::string>& use
     for (int t = 0; t < threads; t++) {
       pool.emplace_back([&, t] {
         for (size_t i = static_cast<size_t>(t); i < n; i += static_cast<size_t>(threads)) {
-          Status st = minter.Mint(users[start + i], now, ttl_seconds, &tokens[i]);
+          Status st = minter.Mint(users[start + i], now, ttl_seconds, &tokens[i], not_before);
           if (!st.ok()) {
             results[static_cast<size_t>(t)] = st;
             return;

@@ -17,7 +17,8 @@ namespace seckill {
 // writes them to `out`, one a line. Returns Invalid naming the first user
 // that is not a valid id (before anything is written), Internal on a
 // signing failure.
+// `not_before` > 0: each token gets that nbf claim.
 Status MintTokens(const TokenMinter& minter, const std::vector<std::string>& users, int64_t now, int64_t ttl_seconds,
-                  int threads, FILE* out);
+                  int threads, FILE* out, int64_t not_before = 0);
 
 }  // namespace seckill

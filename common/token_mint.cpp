@@ -79,13 +79,15 @@ Status TokenMinter::Load(const std::string& kid, TokenAlg alg, const std::string
   return Status::Ok();
 }
 
-Status TokenMinter::Mint(const std::string& user, int64_t now, int64_t ttl_seconds, std::string* token) const {
+Status TokenMinter::Mint(const std::string& user, int64_t now, int64_t ttl_seconds, std::string* token,
+                         int64_t not_before) const {
   jwt_t* raw = nullptr;
   if (jwt_new(&raw) != 0) return Status::Internal("jwt_new failed");
   std::unique_ptr<jwt_t, decltype(&jwt_free)> jwt(raw, jwt_free);
   if (jwt_add_grant(jwt.get(), "sub", user.c_str()) != 0 || jwt_add_grant_int(jwt.get(), "iat", now) != 0 ||
       jwt_add_grant_int(jwt.get(), "exp", now + ttl_seconds) != 0 || jwt_add_header(jwt.get(), "kid", kid_.c_str()) != 0)
     return Status::Internal("cannot add the claims");
+  if (not_before > 0 && jwt_add_grant_int(jwt.get(), "nbf", not_before) != 0) return Status::Internal("cannot add nbf");
   if (jwt_set_alg(jwt.get(), LibjwtAlg(alg_), reinterpret_cast<const unsigned char*>(key_.data()),
                   static_cast<int>(key_.size())) != 0)
     return Status::Internal("jwt_set_alg failed");

@@ -23,7 +23,8 @@ class TokenMinter {
 
   // Signs a token for `user` (REQUIRES: IsValidId(user)), issued at `now`
   // and valid for `ttl_seconds`. Returns Internal when libjwt fails.
-  Status Mint(const std::string& user, int64_t now, int64_t ttl_seconds, std::string* token) const;
+  // `not_before` > 0 adds an nbf claim (tests of a token not yet valid).
+  Status Mint(const std::string& user, int64_t now, int64_t ttl_seconds, std::string* token, int64_t not_before = 0) const;
 
  private:
   std::string kid_;

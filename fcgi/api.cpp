@@ -74,10 +74,10 @@ Response Api::Handle(const Route& route, const HttpRequest& req) {
 }
 
 Response Api::Reserve(const std::string& event, const HttpRequest& req) {
+  if (!IsValidId(event)) return ErrorResponse(400, "bad_request", std::string("event id must be ") + kIdRule);
   std::string user;
   Response error;
   if (!Authenticate(req, &user, &error)) return error;
-  if (!IsValidId(event)) return ErrorResponse(400, "bad_request", std::string("event id must be ") + kIdRule);
   ReserveResult r = reservations_->Reserve(event, user);
   using O = ReserveResult::Outcome;
   switch (r.outcome) {

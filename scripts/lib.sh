@@ -148,16 +148,27 @@ create_event() {
 
 # race PARALLEL OUTDIR < SPEC: SPEC lines are "METHOD PATH DATA"; sends them
 # all with up to PARALLEL at once; OUTDIR/results gets "N STATUS" lines and
-# OUTDIR/N the body of request N.
+# OUTDIR/N the body of request N. Where tests/lib.sh is loaded (its
+# auth_header), each request is signed in as the user_id=U of its DATA or
+# PATH, the tokens minted first in one call.
 race() {
-  local par=$1 dir=$2 n=0 method path data
+  local par=$1 dir=$2 n=0 method path data users=() auth=""
+  local -a spec=()
   mkdir -p "$dir"
   : > "$dir/curl.conf"
-  while read -r method path data; do
+  mapfile -t spec
+  if declare -F auth_header > /dev/null && [ -z "${TOKEN+set}" ]; then
+    for data in "${spec[@]}"; do read -r method path data <<< "$data"; user_of "$path" "$data"; users+=("$REPLY"); done
+    [ ${#users[@]} -eq 0 ] || tokens_for "${users[@]}"
+  fi
+  for data in "${spec[@]}"; do
+    read -r method path data <<< "$data"
     n=$((n + 1))
     [ $n -gt 1 ] && echo next >> "$dir/curl.conf"
+    if declare -F auth_header > /dev/null; then auth_header "$path" "$data"; auth=$REPLY; fi
     printf 'url = "%s%s"\nrequest = "%s"\ndata = "%s"\noutput = "%s/%d"\nwrite-out = "%d %%{http_code}\\n"\n' \
       "$BASE_URL" "$path" "$method" "$data" "$dir" "$n" "$n" >> "$dir/curl.conf"
+    [ -z "$auth" ] || printf 'header = "%s"\n' "$auth" >> "$dir/curl.conf"
   done
   if [ $n -eq 0 ]; then : > "$dir/results"; return 0; fi
   curl -s --no-progress-meter --parallel --parallel-immediate --parallel-max "$par" -K "$dir/curl.conf" > "$dir/results"
