@@ -12,6 +12,7 @@
 #   fresh_stack [SERVICES...]         wipe $VAR and start a stack of its own there, stopped at exit
 #   create_event EVENT TICKETS [LIMIT [WINDOW [ARGS...]]]   put an event on sale
 #   redis_cli, mysql_root, mysql_as   the clients, with the stack's secrets
+#   token USER, tokens_for USER..., auth_header PATH DATA   buyers' tokens (race signs in with them)
 # The variables are used by the scripts that source this file:
 # shellcheck disable=SC2034
 {
@@ -146,26 +147,95 @@ create_event() {
     --cluster "$CLUSTER" --sqlite-dir "$VAR/nodes" "$@" > /dev/null
 }
 
+# --- identity -------------------------------------------------------------------
+# A buyer is signed in: every buyer request carries "Authorization: Bearer
+# <token>" (docs/api.md). The helpers below keep the tests' old shape: a
+# request whose form data (or query) has user_id=U is sent with U's token, so
+# "user_id=U" still says who sends it (the worker ignores the field itself).
+# Tokens come from the stack's own key ($VAR/secrets/identity-local.key, made
+# by scripts/stack up), valid a day, minted once per user and stack and kept
+# in $VAR/tokens/cache.tsv and TOKENS.
+declare -gA TOKENS=()
+# valid_user U: true when U can be a token's subject (common/ids.h, not anon-…)
+valid_user() { [[ $1 =~ ^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,63}$ ]] && [[ $1 != anon-* ]]; }
+# tokens_for USER...: sets TOKENS[U] for each valid USER: those the stack's
+# file has, the others minted in one seckill-admin call (and added to it).
+tokens_for() {
+  local u t missing=() dir=$VAR/tokens
+  local file=$dir/cache.tsv
+  for u in "$@"; do valid_user "$u" && [ -z "${TOKENS[$u]:-}" ] && missing+=("$u"); done
+  [ ${#missing[@]} -gt 0 ] || return 0
+  if [ -s "$file" ]; then while IFS=$'\t' read -r u t; do TOKENS[$u]=$t; done < "$file"; fi
+  local need=()
+  for u in "${missing[@]}"; do [ -n "${TOKENS[$u]:-}" ] || need+=("$u"); done
+  [ ${#need[@]} -gt 0 ] || return 0
+  (umask 077; mkdir -p "$dir")
+  printf '%s\n' "${need[@]}" | sort -u > "$dir/users.$$"
+  "$BUILD/seckill-admin" token --key "$VAR/secrets/identity-local.key" --ttl 86400 --users-file "$dir/users.$$" \
+    > "$dir/new.$$" || { echo "tokens_for: seckill-admin token failed" >&2; rm -f "$dir/users.$$" "$dir/new.$$"; return 1; }
+  paste "$dir/users.$$" "$dir/new.$$" >> "$file"
+  while IFS=$'\t' read -r u t; do TOKENS[$u]=$t; done < <(paste "$dir/users.$$" "$dir/new.$$")
+  rm -f "$dir/users.$$" "$dir/new.$$"
+}
+# token USER: prints USER's token
+token() { tokens_for "$1" && echo "${TOKENS[$1]:-}"; }
+# user_of PATH DATA: sets REPLY to the user_id=U of DATA, else of PATH's query ("" if none)
+user_of() {
+  local q="&$2&"
+  REPLY=""
+  if [[ $q =~ \&user_id=([^\&]*)\& ]]; then REPLY=${BASH_REMATCH[1]}; return 0; fi
+  [[ $1 == *\?* ]] || return 0
+  q="&${1#*\?}&"
+  if [[ $q =~ \&user_id=([^\&]*)\& ]]; then REPLY=${BASH_REMATCH[1]}; fi
+  return 0
+}
+# auth_header PATH DATA: sets REPLY to the Authorization header the request is
+# sent with ("" for none): $TOKEN when set ("none": none), else the token of
+# its user_id (none when it has none, or one no token can name).
+auth_header() {
+  if [ -n "${TOKEN+set}" ]; then
+    REPLY=""; [ "$TOKEN" = none ] || REPLY="Authorization: Bearer $TOKEN"; return 0
+  fi
+  user_of "$1" "$2"
+  local u=$REPLY
+  REPLY=""
+  valid_user "$u" || return 0
+  tokens_for "$u" && REPLY="Authorization: Bearer ${TOKENS[$u]}"
+}
+
+# mint_tokens FILE PREFIX FIRST LAST: the tokens of users PREFIX<FIRST> …
+# PREFIX<LAST>, one a line in that order, into FILE (for the wrk scripts,
+# scripts/wrk/tokens.lua), valid a day, from the stack's sign-in key;
+# seckill-admin token signs on every core. Prints how long it took.
+mint_tokens() {
+  local file=$1 prefix=$2 first=$3 last=$4 t0
+  t0=$(date +%s%N)
+  awk -v p="$prefix" -v a="$first" -v b="$last" 'BEGIN {for (i = a; i <= b; i++) printf "%s%d\n", p, i}' |
+    "$BUILD/seckill-admin" token --key "$VAR/secrets/identity-local.key" --ttl 86400 --users-file - > "$file" ||
+    die "cannot mint the tokens of $prefix$first..$last"
+  echo "    $((last - first + 1)) tokens minted in $(( ($(date +%s%N) - t0) / 1000000 )) ms ($file)"
+}
+
 # race PARALLEL OUTDIR < SPEC: SPEC lines are "METHOD PATH DATA"; sends them
 # all with up to PARALLEL at once; OUTDIR/results gets "N STATUS" lines and
-# OUTDIR/N the body of request N. Where tests/lib.sh is loaded (its
-# auth_header), each request is signed in as the user_id=U of its DATA or
-# PATH, the tokens minted first in one call.
+# OUTDIR/N the body of request N. Each request is signed in as the user_id=U
+# of its DATA or PATH (auth_header), the tokens minted first in one call.
 race() {
-  local par=$1 dir=$2 n=0 method path data users=() auth=""
+  local par=$1 dir=$2 n=0 method path data auth=""
+  local -a race_users=()
   local -a spec=()
   mkdir -p "$dir"
   : > "$dir/curl.conf"
   mapfile -t spec
-  if declare -F auth_header > /dev/null && [ -z "${TOKEN+set}" ]; then
-    for data in "${spec[@]}"; do read -r method path data <<< "$data"; user_of "$path" "$data"; users+=("$REPLY"); done
-    [ ${#users[@]} -eq 0 ] || tokens_for "${users[@]}"
+  if [ -z "${TOKEN+set}" ]; then
+    for data in "${spec[@]}"; do read -r method path data <<< "$data"; user_of "$path" "$data"; race_users+=("$REPLY"); done
+    [ ${#race_users[@]} -eq 0 ] || tokens_for "${race_users[@]}" || true
   fi
   for data in "${spec[@]}"; do
     read -r method path data <<< "$data"
     n=$((n + 1))
     [ $n -gt 1 ] && echo next >> "$dir/curl.conf"
-    if declare -F auth_header > /dev/null; then auth_header "$path" "$data"; auth=$REPLY; fi
+    auth_header "$path" "$data" || true; auth=$REPLY
     printf 'url = "%s%s"\nrequest = "%s"\ndata = "%s"\noutput = "%s/%d"\nwrite-out = "%d %%{http_code}\\n"\n' \
       "$BASE_URL" "$path" "$method" "$data" "$dir" "$n" "$n" >> "$dir/curl.conf"
     [ -z "$auth" ] || printf 'header = "%s"\n' "$auth" >> "$dir/curl.conf"

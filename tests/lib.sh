@@ -127,58 +127,8 @@ admin() { "$BUILD/seckill-admin" "$@"; }
 # create_event EVENT TICKETS [LIMIT [WINDOW [seckill-admin args...]]]: scripts/lib.sh's,
 # sourced by start_stack.
 
-# --- identity -------------------------------------------------------------------
-# A buyer is signed in: every buyer request carries "Authorization: Bearer
-# <token>" (docs/api.md). The helpers below keep the tests' old shape: a
-# request whose form data (or query) has user_id=U is sent with U's token, so
-# "user_id=U" still says who sends it (the worker ignores the field itself).
-# Tokens come from the stack's own key ($VAR/secrets/identity-local.key, made
-# by scripts/stack up), valid a day, minted once per user and stack and kept
-# in $VAR/test-tokens.tsv and TOKENS.
-declare -gA TOKENS=()
-# valid_user U: true when U can be a token's subject (common/ids.h, not anon-…)
-valid_user() { [[ $1 =~ ^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,63}$ ]] && [[ $1 != anon-* ]]; }
-# tokens_for USER...: sets TOKENS[U] for each valid USER: those the stack's
-# file has, the others minted in one seckill-admin call (and added to it).
-tokens_for() {
-  local u t missing=() file=$VAR/test-tokens.tsv
-  for u in "$@"; do valid_user "$u" && [ -z "${TOKENS[$u]:-}" ] && missing+=("$u"); done
-  [ ${#missing[@]} -gt 0 ] || return 0
-  if [ -s "$file" ]; then while IFS=$'\t' read -r u t; do TOKENS[$u]=$t; done < "$file"; fi
-  local need=()
-  for u in "${missing[@]}"; do [ -n "${TOKENS[$u]:-}" ] || need+=("$u"); done
-  [ ${#need[@]} -gt 0 ] || return 0
-  printf '%s\n' "${need[@]}" | sort -u > "$T/tokens.users"
-  "$BUILD/seckill-admin" token --key "$VAR/secrets/identity-local.key" --ttl 86400 --users-file "$T/tokens.users" \
-    > "$T/tokens.new" || { echo "tokens_for: seckill-admin token failed" >&2; return 1; }
-  paste "$T/tokens.users" "$T/tokens.new" >> "$file"
-  while IFS=$'\t' read -r u t; do TOKENS[$u]=$t; done < <(paste "$T/tokens.users" "$T/tokens.new")
-}
-# token USER: prints USER's token
-token() { tokens_for "$1" && echo "${TOKENS[$1]:-}"; }
-# user_of PATH DATA: sets REPLY to the user_id=U of DATA, else of PATH's query ("" if none)
-user_of() {
-  local q="&$2&"
-  REPLY=""
-  if [[ $q =~ \&user_id=([^\&]*)\& ]]; then REPLY=${BASH_REMATCH[1]}; return 0; fi
-  [[ $1 == *\?* ]] || return 0
-  q="&${1#*\?}&"
-  if [[ $q =~ \&user_id=([^\&]*)\& ]]; then REPLY=${BASH_REMATCH[1]}; fi
-  return 0
-}
-# auth_header PATH DATA: sets REPLY to the Authorization header the request is
-# sent with ("" for none): $TOKEN when set ("none": none), else the token of
-# its user_id (none when it has none, or one no token can name).
-auth_header() {
-  if [ -n "${TOKEN+set}" ]; then
-    REPLY=""; [ "$TOKEN" = none ] || REPLY="Authorization: Bearer $TOKEN"; return 0
-  fi
-  user_of "$1" "$2"
-  local u=$REPLY
-  REPLY=""
-  valid_user "$u" || return 0
-  tokens_for "$u" && REPLY="Authorization: Bearer ${TOKENS[$u]}"
-}
+# The identity helpers (token, tokens_for, auth_header: buyers' tokens from
+# the stack's sign-in key) are scripts/lib.sh's, sourced by start_stack.
 
 # http METHOD PATH [FORM-DATA]: sets STATUS, BODY and HEADERS. Signed in as
 # the user_id of FORM-DATA or PATH (auth_header).

@@ -2,16 +2,21 @@
 -- cancelled right after, so the stock never runs out and every path that
 -- writes (reserve, cancel, the reconciler, expiry of finished orders) runs
 -- for as long as the soak lasts.
--- wrk -s soak.lua URL -- EVENT RATE THREADS
+-- wrk -s soak.lua URL -- EVENT RATE THREADS [TOKENS PREFIX]
 --   RATE      requests a second, all threads together (0: as fast as the
 --             connections go); each thread sends its share on a schedule, a
 --             request every THREADS / RATE s, so a slower answer shortens
 --             the next pause instead of lowering the rate (until no
 --             connection is free: then the rate is what they can do)
 --   THREADS   wrk's -t
+--   TOKENS    the users' tokens, one a line (tokens.lua): reservation k of the
+--             run (all threads) is user PREFIX<k>'s, signed in with line k's
+--             token, and so is its cancellation; without TOKENS, the users
+--             are "s<thread>-<time>-<n>" and nothing is signed in
 -- done() prints "status CODE N" lines, the totals and the socket errors.
 package.path = (debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "?.lua;" .. package.path
 local threads = require("threads")  -- setup(), tid, print_statuses()
+local tokens = require("tokens")
 local ffi = require("ffi")  -- wrk runs LuaJIT: a monotonic clock in ms
 ffi.cdef [[
 typedef struct { long tv_sec; long tv_nsec; } soak_timespec;
@@ -30,6 +35,9 @@ function init(args)
   headers = { ["Content-Type"] = "application/x-www-form-urlencoded" }
   n, counts, pending = 0, {}, {}
   prefix = "s" .. tid .. "-" .. os.time() .. "-"
+  step = nthreads
+  bearer = tokens.load(args[4])
+  if bearer then prefix = args[5] or "s" end
 end
 
 -- The pause before a request: until the thread's next free slot. A slot
@@ -44,9 +52,15 @@ end
 function request()
   local p = table.remove(pending)
   if p then
+    if bearer then headers["Authorization"] = tokens.header(bearer, tonumber(p[2]:match("(%d+)$"))) end
     return wrk.format("POST", "/api/orders/" .. p[1] .. "/cancellation", headers, "user_id=" .. p[2])
   end
   n = n + 1
+  if bearer then
+    local k = (n - 1) * step + tid + 1  -- the threads take turns: user k reserves once
+    headers["Authorization"] = tokens.header(bearer, k)
+    return wrk.format("POST", "/api/events/" .. event .. "/reservations", headers, "user_id=" .. prefix .. k)
+  end
   return wrk.format("POST", "/api/events/" .. event .. "/reservations", headers, "user_id=" .. prefix .. n)
 end
 

@@ -25,6 +25,7 @@ admin token --key "$VAR/secrets/identity-local.key" --users-file "$T/users" > "$
 check_eq "seckill-admin token: one token per user" 3 "$(sort -u "$T/tokens" | wc -l)"
 check_eq "in the users' order" "a1 a2 a3" \
   "$(while read -r t; do cut -d. -f2 <<< "$t" | tr '_-' '/+' | base64 -d 2>/dev/null | jq -r .sub; done < "$T/tokens" | tr '\n' ' ' | sed 's/ $//')"
+# shellcheck disable=SC2016 # expanded by eval
 check "seckill-admin token refuses a bad user id (exit 1)" eval '! admin token --key "$VAR/secrets/identity-local.key" --user "a b" 2>/dev/null'
 
 # --- the attack of issue 12 ----------------------------------------------------------
