@@ -61,7 +61,7 @@ MAN1 := $(BUILD)/man/seckill-admin.1
 MAN8 := $(BUILD)/man/seckill-worker.8 $(BUILD)/man/seckill-reconciler.8
 MANS := $(MAN1) $(MAN8)
 
-BINS := $(BUILD)/seckill-worker $(BUILD)/seckill-hello $(BUILD)/seckill-admin $(BUILD)/unit-tests \
+BINS := $(BUILD)/seckill-worker $(BUILD)/seckill-hello $(BUILD)/seckill-admin $(BUILD)/seckill-signin $(BUILD)/unit-tests \
         $(if $(wildcard reconciler/main.cpp),$(BUILD)/seckill-reconciler)
 
 .PHONY: all man test test-unit lint run bench install uninstall clean deps stack-up stack-down fuzz fuzz-smoke clean-fuzz FORCE
@@ -82,7 +82,7 @@ $(BUILD)/gen/lua_protocol.h: $(BUILD)/gen/lua_protocol.cpp
 # that the programs relink then and only then. `git describe --always --dirty`
 # of this checkout; "unknown" outside git (a tarball), never the description
 # of a repository the tree happens to sit in.
-MAINS_OBJ := $(call obj,fcgi/main.cpp fcgi/hello.cpp admin/main.cpp reconciler/main.cpp)
+MAINS_OBJ := $(call obj,fcgi/main.cpp fcgi/hello.cpp admin/main.cpp reconciler/main.cpp signin/main.cpp)
 $(MAINS_OBJ): $(BUILD)/gen/version_string.h
 $(BUILD)/gen/version_string.h: FORCE
 	@mkdir -p $(@D)
@@ -133,6 +133,10 @@ $(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.cpp
 
 $(BUILD)/seckill-worker: $(call obj,fcgi/main.cpp) $(FCGI_OBJ) $(COUNTER_OBJ) $(IDENTITY_OBJ) $(COMMON_OBJ)
 	$(CXX) $(LDFLAGS) -o $@ $^ $(LIBS_FCGI) $(LIBS_REDIS) $(LIBS_SQLITE) $(LIBS_JWT)
+# The local stack's demo sign-in: the parsing and answers of the worker, the
+# minter; not the worker's API (and so never the other way round).
+$(BUILD)/seckill-signin: $(call obj,signin/main.cpp fcgi/http_request.cpp fcgi/response.cpp) $(IDENTITY_OBJ) $(MINT_OBJ) $(COMMON_OBJ)
+	$(CXX) $(LDFLAGS) -o $@ $^ $(LIBS_FCGI) $(LIBS_REDIS) $(LIBS_JWT)
 $(BUILD)/seckill-hello: $(call obj,fcgi/hello.cpp)
 	$(CXX) $(LDFLAGS) -o $@ $^ $(LIBS_FCGI)
 $(BUILD)/seckill-admin: $(call obj,admin/main.cpp) $(ADMIN_OBJ) $(COUNTER_OBJ) $(IDENTITY_OBJ) $(MINT_OBJ) $(COMMON_OBJ)
@@ -256,7 +260,8 @@ FUZZ_CXX      ?= clang++
 FUZZ_BUILD    := build-fuzz
 FUZZ_CXXFLAGS := -std=c++20 -O1 -g -Wall -Wextra -Wno-unused-parameter -MMD -MP -I. \
                  -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-FUZZ_SRC      := tests/fuzz/request_fuzz.cpp fcgi/http_request.cpp fcgi/router.cpp fcgi/response.cpp common/ids.cpp
+FUZZ_SRC      := tests/fuzz/request_fuzz.cpp fcgi/http_request.cpp fcgi/router.cpp fcgi/response.cpp common/ids.cpp \
+                 common/identity.cpp common/pem_key_cache.cpp
 FUZZ_OBJ      := $(patsubst %.cpp,$(FUZZ_BUILD)/obj/%.o,$(FUZZ_SRC))
 FUZZ_RUN      := -max_len=4096 -artifact_prefix=var/fuzz/ -print_final_stats=1
 
@@ -264,7 +269,7 @@ $(FUZZ_BUILD)/obj/%.o: %.cpp
 	@mkdir -p $(@D)
 	$(FUZZ_CXX) $(FUZZ_CXXFLAGS) -c $< -o $@
 $(FUZZ_BUILD)/request_fuzz: $(FUZZ_OBJ)
-	$(FUZZ_CXX) -fsanitize=fuzzer,address,undefined -o $@ $^
+	$(FUZZ_CXX) -fsanitize=fuzzer,address,undefined -o $@ $^ $(LIBS_JWT)
 
 fuzz: deps-fuzz $(FUZZ_BUILD)/request_fuzz
 	@mkdir -p var/fuzz/corpus

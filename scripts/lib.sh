@@ -221,26 +221,24 @@ mint_tokens() {
 # OUTDIR/N the body of request N. Each request is signed in as the user_id=U
 # of its DATA or PATH (auth_header), the tokens minted first in one call.
 race() {
-  local par=$1 dir=$2 n=0 method path data auth=""
-  local -a race_users=()
-  local -a spec=()
+  local par=$1 dir=$2 n=0 i method path data auth=""
+  local -a methods=() paths=() datas=() race_users=()
   mkdir -p "$dir"
-  : > "$dir/curl.conf"
-  mapfile -t spec
-  if [ -z "${TOKEN+set}" ]; then
-    for data in "${spec[@]}"; do read -r method path data <<< "$data"; user_of "$path" "$data"; race_users+=("$REPLY"); done
-    [ ${#race_users[@]} -eq 0 ] || tokens_for "${race_users[@]}" || true
-  fi
-  for data in "${spec[@]}"; do
-    read -r method path data <<< "$data"
-    n=$((n + 1))
-    [ $n -gt 1 ] && echo next >> "$dir/curl.conf"
-    auth_header "$path" "$data" || true; auth=$REPLY
-    printf 'url = "%s%s"\nrequest = "%s"\ndata = "%s"\noutput = "%s/%d"\nwrite-out = "%d %%{http_code}\\n"\n' \
-      "$BASE_URL" "$path" "$method" "$data" "$dir" "$n" "$n" >> "$dir/curl.conf"
-    [ -z "$auth" ] || printf 'header = "%s"\n' "$auth" >> "$dir/curl.conf"
+  while read -r method path data; do
+    methods+=("$method"); paths+=("$path"); datas+=("$data")
+    if [ -z "${TOKEN+set}" ]; then user_of "$path" "$data"; race_users+=("$REPLY"); fi
   done
-  if [ $n -eq 0 ]; then : > "$dir/results"; return 0; fi
+  [ ${#race_users[@]} -eq 0 ] || tokens_for "${race_users[@]}" || true
+  for ((i = 0; i < ${#methods[@]}; i++)); do
+    n=$((i + 1))
+    [ $n -gt 1 ] && echo next
+    auth_header "${paths[i]}" "${datas[i]}" || true; auth=$REPLY
+    printf 'url = "%s%s"\nrequest = "%s"\ndata = "%s"\noutput = "%s/%d"\nwrite-out = "%d %%{http_code}\\n"\n' \
+      "$BASE_URL" "${paths[i]}" "${methods[i]}" "${datas[i]}" "$dir" "$n" "$n"
+    [ -z "$auth" ] || printf 'header = "%s"\n' "$auth"
+  done > "$dir/curl.conf"
+  n=${#methods[@]}
+  if [ "$n" -eq 0 ]; then : > "$dir/results"; return 0; fi
   curl -s --no-progress-meter --parallel --parallel-immediate --parallel-max "$par" -K "$dir/curl.conf" > "$dir/results"
 }
 
