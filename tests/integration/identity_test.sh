@@ -9,7 +9,10 @@
 #     paid or cancelled by anyone else (404) nor without a token (401);
 #   - the 429 names the held order to its owner;
 #   - /buy/ticket is anonymous on the local stack, its orders nobody's;
-#   - the sold-out answer comes from nginx without a token.
+#   - the sold-out answer comes from nginx without a token;
+#   - the demo sign-in (seckill-signin, on in the local stack): a name gets a
+#     token that reserves as that name; bad names 400; the private key is
+#     open in no pool worker.
 # shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 start_stack redis pools nginx
@@ -77,4 +80,19 @@ check_eq "the second buyer of one ticket: 409" 409 "$STATUS"
 check_within 5 "the sold-out flag is up" soldout_flag tiny
 TOKEN=none http POST /api/events/tiny/reservations
 check_eq "sold out: 409 from nginx without a token" '409 {"error":"sold_out"}' "$STATUS $BODY"
+
+# --- the demo sign-in ------------------------------------------------------------------
+signin() { curl -s -S --max-time 10 -o "$T/signin.json" -w '%{http_code}' "$@" "$BASE_URL/demo/sign-in"; }
+check_eq "POST /demo/sign-in name=carol: 200" 200 "$(signin -X POST --data name=carol)"
+check_eq "it answers a Bearer token for carol" "Bearer carol" "$(jq -r '"\(.token_type) \(.user_id)"' "$T/signin.json")"
+TOKEN=$(jq -r .token "$T/signin.json") http POST /api/events/idt/reservations
+check_eq "that token reserves as carol" "201 carol" "$STATUS $(jq -r .user_id <<< "$BODY")"
+check_eq "a bad name: 400" 400 "$(signin -X POST --data 'name=a/b')"
+check_eq "an anonymous name: 400" 400 "$(signin -X POST --data name=anon-0123456789abcdef)"
+check_eq "GET: 405" 405 "$(signin)"
+signin_pid=$(cat "$VAR/run/signin.pid" 2>/dev/null)
+check "the sign-in runs (multiwatch pid ${signin_pid:-none})" test -n "$signin_pid"
+# shellcheck disable=SC2016 # expanded by eval
+check "no pool worker's command line names the private key (the rendered config names only the public one)" \
+  eval '! pgrep -af "seckill-worker.*$VAR" | grep -q identity-local.key'
 finish
