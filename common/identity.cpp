@@ -66,14 +66,6 @@ Status CheckPublicKey(const std::string& pem, TokenAlg alg, const std::string& p
   return Status::Ok();
 }
 
-jwt_alg_t LibjwtAlg(TokenAlg a) {
-  switch (a) {
-    case TokenAlg::kES256: return JWT_ALG_ES256;
-    case TokenAlg::kRS256: return JWT_ALG_RS256;
-    case TokenAlg::kHS256: return JWT_ALG_HS256;
-  }
-  return JWT_ALG_INVAL;
-}
 
 // An integer claim of `claims`: kOk with *v set, kMissing when absent,
 // kMalformed when present but not an integer. (libjwt 1.10's
@@ -89,6 +81,15 @@ Claim IntClaim(const nlohmann::json& claims, const char* name, int64_t* v) {
 }
 
 }  // namespace
+
+int LibjwtAlg(TokenAlg a) {
+  switch (a) {
+    case TokenAlg::kES256: return JWT_ALG_ES256;
+    case TokenAlg::kRS256: return JWT_ALG_RS256;
+    case TokenAlg::kHS256: return JWT_ALG_HS256;
+  }
+  return JWT_ALG_INVAL;
+}
 
 const char* AuthErrorName(AuthError e) {
   switch (e) {
@@ -177,7 +178,7 @@ AuthError TokenVerifier::Verify(std::string_view token, int64_t now, Identity* o
                       static_cast<int>(key->material.size()));
   std::unique_ptr<jwt_t, decltype(&jwt_free)> jwt(raw, jwt_free);
   if (rc != 0 || !jwt) return AuthError::kBadSignature;
-  if (jwt_get_alg(jwt.get()) != LibjwtAlg(key->alg)) return AuthError::kWrongAlgorithm;
+  if (jwt_get_alg(jwt.get()) != static_cast<jwt_alg_t>(LibjwtAlg(key->alg))) return AuthError::kWrongAlgorithm;
 
   // 4. The claims, as libjwt decoded them.
   char* text = jwt_get_grants_json(jwt.get(), nullptr);

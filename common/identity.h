@@ -57,6 +57,10 @@ inline bool ParseTokenAlg(std::string_view name, TokenAlg* out) {
   return false;
 }
 
+// The algorithm as libjwt names it (its jwt_alg_t, as an int so that this
+// header needs no jwt.h): the verifier and the minter (token_mint.h) share it.
+int LibjwtAlg(TokenAlg a);
+
 // One configured key: its id, algorithm and the file that holds it (a PEM
 // public key; for HS256 the secret, its first line).
 struct KeySpec {

@@ -22,14 +22,6 @@
 namespace seckill {
 namespace {
 
-jwt_alg_t LibjwtAlg(TokenAlg a) {
-  switch (a) {
-    case TokenAlg::kES256: return JWT_ALG_ES256;
-    case TokenAlg::kRS256: return JWT_ALG_RS256;
-    case TokenAlg::kHS256: return JWT_ALG_HS256;
-  }
-  return JWT_ALG_INVAL;
-}
 
 // Writes `text` to `path` with `mode`; exclusively unless `overwrite`.
 Status WriteFile(const std::string& path, const std::string& text, mode_t mode, bool overwrite) {
@@ -88,7 +80,7 @@ Status TokenMinter::Mint(const std::string& user, int64_t now, int64_t ttl_secon
       jwt_add_grant_int(jwt.get(), "exp", now + ttl_seconds) != 0 || jwt_add_header(jwt.get(), "kid", kid_.c_str()) != 0)
     return Status::Internal("cannot add the claims");
   if (not_before > 0 && jwt_add_grant_int(jwt.get(), "nbf", not_before) != 0) return Status::Internal("cannot add nbf");
-  if (jwt_set_alg(jwt.get(), LibjwtAlg(alg_), reinterpret_cast<const unsigned char*>(key_.data()),
+  if (jwt_set_alg(jwt.get(), static_cast<jwt_alg_t>(LibjwtAlg(alg_)), reinterpret_cast<const unsigned char*>(key_.data()),
                   static_cast<int>(key_.size())) != 0)
     return Status::Internal("jwt_set_alg failed");
   char* text = jwt_encode_str(jwt.get());

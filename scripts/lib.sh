@@ -161,7 +161,7 @@ valid_user() { [[ $1 =~ ^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,63}$ ]] && [[ $1 != anon-
 # tokens_for USER...: sets TOKENS[U] for each valid USER: those the stack's
 # file has, the others minted in one seckill-admin call (and added to it).
 tokens_for() {
-  local u t missing=() dir=$VAR/tokens
+  local u t missing=() dir=$VAR/tokens tag=$BASHPID
   local file=$dir/cache.tsv
   for u in "$@"; do valid_user "$u" && [ -z "${TOKENS[$u]:-}" ] && missing+=("$u"); done
   [ ${#missing[@]} -gt 0 ] || return 0
@@ -170,12 +170,12 @@ tokens_for() {
   for u in "${missing[@]}"; do [ -n "${TOKENS[$u]:-}" ] || need+=("$u"); done
   [ ${#need[@]} -gt 0 ] || return 0
   (umask 077; mkdir -p "$dir")
-  printf '%s\n' "${need[@]}" | sort -u > "$dir/users.$$"
-  "$BUILD/seckill-admin" token --key "$VAR/secrets/identity-local.key" --ttl 86400 --users-file "$dir/users.$$" \
-    > "$dir/new.$$" || { echo "tokens_for: seckill-admin token failed" >&2; rm -f "$dir/users.$$" "$dir/new.$$"; return 1; }
-  paste "$dir/users.$$" "$dir/new.$$" >> "$file"
-  while IFS=$'\t' read -r u t; do TOKENS[$u]=$t; done < <(paste "$dir/users.$$" "$dir/new.$$")
-  rm -f "$dir/users.$$" "$dir/new.$$"
+  printf '%s\n' "${need[@]}" | sort -u > "$dir/users.$tag"
+  "$BUILD/seckill-admin" token --key "$VAR/secrets/identity-local.key" --ttl 86400 --users-file "$dir/users.$tag" \
+    > "$dir/new.$tag" || { echo "tokens_for: seckill-admin token failed" >&2; rm -f "$dir/users.$tag" "$dir/new.$tag"; return 1; }
+  paste "$dir/users.$tag" "$dir/new.$tag" >> "$file"
+  while IFS=$'\t' read -r u t; do TOKENS[$u]=$t; done < <(paste "$dir/users.$tag" "$dir/new.$tag")
+  rm -f "$dir/users.$tag" "$dir/new.$tag"
 }
 # token USER: prints USER's token
 token() { tokens_for "$1" && echo "${TOKENS[$1]:-}"; }
@@ -216,29 +216,62 @@ mint_tokens() {
   echo "    $((last - first + 1)) tokens minted in $(( ($(date +%s%N) - t0) / 1000000 )) ms ($file)"
 }
 
+# spec_users SPEC: the user_id=U of each line of SPEC ("METHOD PATH DATA"),
+# from DATA, else from PATH's query; one a line, those a token can name.
+spec_users() {
+  awk '{
+    line = $0; sub(/^[ \t]*[^ \t]+[ \t]+[^ \t]+[ \t]*/, "", line)
+    u = ""; q = "&" line "&"
+    if (match(q, /&user_id=[^&]*&/)) u = substr(q, RSTART + 9, RLENGTH - 10)
+    else if (index($2, "?") && match("&" substr($2, index($2, "?") + 1) "&", /&user_id=[^&]*&/)) {
+      q = "&" substr($2, index($2, "?") + 1) "&"; match(q, /&user_id=[^&]*&/); u = substr(q, RSTART + 9, RLENGTH - 10)
+    }
+    if (u ~ /^[A-Za-z0-9_-][A-Za-z0-9_.-]*$/ && length(u) <= 64 && u !~ /^anon-/) print u
+  }' "$1"
+}
+# spec_tokens SPEC: every user of SPEC has a token in $VAR/tokens/cache.tsv
+# (the missing ones minted in one call, as tokens_for does).
+spec_tokens() {
+  local dir=$VAR/tokens tag=$BASHPID  # (taken here: in a pipeline $BASHPID is the element's)
+  (umask 077; mkdir -p "$dir"); touch "$dir/cache.tsv"
+  spec_users "$1" | sort -u | awk -F'\t' 'FILENAME == ARGV[1] {have[$1] = 1; next} !($1 in have)' "$dir/cache.tsv" - > "$dir/users.$tag"
+  if [ -s "$dir/users.$tag" ]; then
+    "$BUILD/seckill-admin" token --key "$VAR/secrets/identity-local.key" --ttl 86400 --users-file "$dir/users.$tag" \
+      > "$dir/new.$tag" && paste "$dir/users.$tag" "$dir/new.$tag" >> "$dir/cache.tsv"
+  fi
+  rm -f "$dir/users.$tag" "$dir/new.$tag"
+}
+
 # race PARALLEL OUTDIR < SPEC: SPEC lines are "METHOD PATH DATA"; sends them
 # all with up to PARALLEL at once; OUTDIR/results gets "N STATUS" lines and
 # OUTDIR/N the body of request N. Each request is signed in as the user_id=U
-# of its DATA or PATH (auth_header), the tokens minted first in one call.
+# of its DATA or PATH (auth_header's rule; $TOKEN overrides), the tokens
+# minted first in one call; the curl config is written by one awk.
 race() {
-  local par=$1 dir=$2 n=0 i method path data auth=""
-  local -a methods=() paths=() datas=() race_users=()
+  local par=$1 dir=$2 fixed="" cache=/dev/null
   mkdir -p "$dir"
-  while read -r method path data; do
-    methods+=("$method"); paths+=("$path"); datas+=("$data")
-    if [ -z "${TOKEN+set}" ]; then user_of "$path" "$data"; race_users+=("$REPLY"); fi
-  done
-  [ ${#race_users[@]} -eq 0 ] || tokens_for "${race_users[@]}" || true
-  for ((i = 0; i < ${#methods[@]}; i++)); do
-    n=$((i + 1))
-    [ $n -gt 1 ] && echo next
-    auth_header "${paths[i]}" "${datas[i]}" || true; auth=$REPLY
-    printf 'url = "%s%s"\nrequest = "%s"\ndata = "%s"\noutput = "%s/%d"\nwrite-out = "%d %%{http_code}\\n"\n' \
-      "$BASE_URL" "${paths[i]}" "${methods[i]}" "${datas[i]}" "$dir" "$n" "$n"
-    [ -z "$auth" ] || printf 'header = "%s"\n' "$auth"
-  done > "$dir/curl.conf"
-  n=${#methods[@]}
-  if [ "$n" -eq 0 ]; then : > "$dir/results"; return 0; fi
+  cat > "$dir/spec"
+  if [ -n "${TOKEN+set}" ]; then
+    [ "$TOKEN" = none ] || fixed="Authorization: Bearer $TOKEN"
+  elif spec_tokens "$dir/spec"; then
+    cache=$VAR/tokens/cache.tsv
+  fi
+  awk -F'\t' -v base="$BASE_URL" -v dir="$dir" -v fixed="$fixed" '
+    FILENAME == ARGV[1] { tok[$1] = $2; next }
+    {
+      sub(/^[ \t]+/, "", $0); split($0, f, /[ \t]+/)
+      method = f[1]; path = f[2]
+      data = $0; sub(/^[^ \t]+[ \t]+[^ \t]+[ \t]*/, "", data)
+      u = ""; q = "&" data "&"
+      if (match(q, /&user_id=[^&]*&/)) u = substr(q, RSTART + 9, RLENGTH - 10)
+      else if (index(path, "?")) { q = "&" substr(path, index(path, "?") + 1) "&"; if (match(q, /&user_id=[^&]*&/)) u = substr(q, RSTART + 9, RLENGTH - 10) }
+      n++
+      if (n > 1) print "next"
+      printf "url = \"%s%s\"\nrequest = \"%s\"\ndata = \"%s\"\noutput = \"%s/%d\"\nwrite-out = \"%d %%{http_code}\\n\"\n", base, path, method, data, dir, n, n
+      if (fixed != "") printf "header = \"%s\"\n", fixed
+      else if (u in tok) printf "header = \"Authorization: Bearer %s\"\n", tok[u]
+    }' "$cache" "$dir/spec" > "$dir/curl.conf"
+  if [ ! -s "$dir/curl.conf" ]; then : > "$dir/results"; return 0; fi
   curl -s --no-progress-meter --parallel --parallel-immediate --parallel-max "$par" -K "$dir/curl.conf" > "$dir/results"
 }
 
