@@ -264,7 +264,7 @@ int TokenCommand(int argc, char** argv) {
       ("ttl", "seconds each token is valid", cxxopts::value<int64_t>()->default_value("3600"))
       ("key", "the private key (PEM; HS256: the secret file)", cxxopts::value<std::string>()->default_value("var/secrets/identity-local.key"))
       ("kid", "the key id the tokens name (the cluster config's key KID)", cxxopts::value<std::string>()->default_value("local"))
-      ("alg", "ES256, RS256 or HS256", cxxopts::value<std::string>()->default_value("ES256"))
+      ("alg", "ES256, RS256 or HS256; auto: the key's (EC: ES256, RSA: RS256, no PEM: HS256)", cxxopts::value<std::string>()->default_value("auto"))
       ("now", "issue time, seconds since the epoch (tests: expired or future tokens; default: now)", cxxopts::value<int64_t>())
       ("not-before", "add an nbf claim: valid from this time, seconds since the epoch (tests)", cxxopts::value<int64_t>()->default_value("0"))
       ("threads", "signing threads (default: the cores)", cxxopts::value<int>()->default_value("0"))
@@ -273,7 +273,8 @@ int TokenCommand(int argc, char** argv) {
   std::string users_file, key, kid;
   int64_t ttl = 0, now = static_cast<int64_t>(time(nullptr)), not_before = 0;
   int threads = 0;
-  TokenAlg alg;
+  TokenAlg alg = TokenAlg::kES256;
+  bool auto_alg = false;
   try {
     auto a = opts.parse(argc, argv);
     if (a.count("help")) {
@@ -288,7 +289,8 @@ int TokenCommand(int argc, char** argv) {
     threads = a["threads"].as<int>();
     if (a.count("now")) now = a["now"].as<int64_t>();
     not_before = a["not-before"].as<int64_t>();
-    if (!ParseTokenAlg(a["alg"].as<std::string>(), &alg)) {
+    auto_alg = a["alg"].as<std::string>() == "auto";
+    if (!auto_alg && !ParseTokenAlg(a["alg"].as<std::string>(), &alg)) {
       fprintf(stderr, "seckill-admin token: --alg must be ES256, RS256 or HS256\n");
       return 2;
     }
@@ -316,6 +318,10 @@ int TokenCommand(int argc, char** argv) {
       if (!line.empty() && line.back() == '\r') line.pop_back();
       if (!line.empty()) users.push_back(line);
     }
+  }
+  if (auto_alg) {
+    Status st = DetectKeyAlg(key, &alg);
+    if (!st.ok()) return Fail(st.message());
   }
   TokenMinter minter;
   Status st = minter.Load(kid, alg, key);

@@ -90,6 +90,26 @@ Status TokenMinter::Mint(const std::string& user, int64_t now, int64_t ttl_secon
   return Status::Ok();
 }
 
+Status DetectKeyAlg(const std::string& private_key_path, TokenAlg* alg) {
+  std::ifstream in(private_key_path, std::ios::binary);
+  if (!in) return Status::Invalid("cannot read the private key " + private_key_path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string text = ss.str();
+  if (text.find("-----BEGIN") == std::string::npos) {
+    *alg = TokenAlg::kHS256;
+    return Status::Ok();
+  }
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new_mem_buf(text.data(), static_cast<int>(text.size())), BIO_free);
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(
+      bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr) : nullptr, EVP_PKEY_free);
+  if (!key) return Status::Invalid(private_key_path + ": not a PEM private key");
+  if (EVP_PKEY_base_id(key.get()) == EVP_PKEY_EC) *alg = TokenAlg::kES256;
+  else if (EVP_PKEY_base_id(key.get()) == EVP_PKEY_RSA) *alg = TokenAlg::kRS256;
+  else return Status::Invalid(private_key_path + ": neither an EC nor an RSA key");
+  return Status::Ok();
+}
+
 Status GenerateKeyPair(TokenAlg alg, const std::string& private_path, const std::string& public_path, bool overwrite) {
   if (alg == TokenAlg::kHS256) {
     unsigned char secret[32];

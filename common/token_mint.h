@@ -32,6 +32,11 @@ class TokenMinter {
   std::string key_;
 };
 
+// The algorithm a private key file signs with: ES256 for a P-256 PEM key,
+// RS256 for an RSA one, HS256 for a file that is no PEM (a secret). Returns
+// Invalid when the file cannot be read or is a PEM key of another kind.
+Status DetectKeyAlg(const std::string& private_key_path, TokenAlg* alg);
+
 // Writes a new key pair for `alg` (ES256: P-256; RS256: 2048-bit RSA) as PEM:
 // the private key to `private_path` (mode 0600, created exclusively unless
 // `overwrite`), the public key to `public_path` (0644). For HS256 writes one

@@ -85,12 +85,13 @@ int main(int argc, char** argv) {
   opts.add_options()
       ("key", "the private key (PEM; HS256: the secret file)", cxxopts::value<std::string>())
       ("kid", "the key id the tokens name", cxxopts::value<std::string>()->default_value("local"))
-      ("alg", "ES256, RS256 or HS256", cxxopts::value<std::string>()->default_value("ES256"))
+      ("alg", "ES256, RS256 or HS256; auto: the key's", cxxopts::value<std::string>()->default_value("auto"))
       ("ttl", "seconds a token is valid", cxxopts::value<int64_t>()->default_value("3600"))
       ("version", "print the version and exit")
       ("h,help", "show this help");
   std::string key, kid;
-  TokenAlg alg;
+  TokenAlg alg = TokenAlg::kES256;
+  bool auto_alg = false;
   int64_t ttl = 3600;
   try {
     auto a = opts.parse(argc, argv);
@@ -109,7 +110,8 @@ int main(int argc, char** argv) {
     key = a["key"].as<std::string>();
     kid = a["kid"].as<std::string>();
     ttl = a["ttl"].as<int64_t>();
-    if (!ParseTokenAlg(a["alg"].as<std::string>(), &alg) || ttl <= 0) {
+    auto_alg = a["alg"].as<std::string>() == "auto";
+    if ((!auto_alg && !ParseTokenAlg(a["alg"].as<std::string>(), &alg)) || ttl <= 0) {
       fprintf(stderr, "seckill-signin: --alg must be ES256, RS256 or HS256 and --ttl positive (see --help)\n");
       return 2;
     }
@@ -117,8 +119,13 @@ int main(int argc, char** argv) {
     fprintf(stderr, "seckill-signin: %s (see --help)\n", e.what());
     return 2;
   }
+  Status st = auto_alg ? DetectKeyAlg(key, &alg) : Status::Ok();
+  if (!st.ok()) {
+    fprintf(stderr, "seckill-signin: %s\n", st.message().c_str());
+    return 2;
+  }
   TokenMinter minter;
-  Status st = minter.Load(kid, alg, key);
+  st = minter.Load(kid, alg, key);
   if (!st.ok()) {
     fprintf(stderr, "seckill-signin: %s\n", st.message().c_str());
     return 2;
