@@ -6,8 +6,10 @@
 //
 // The token path too: the Authorization header through TokenVerifier
 // (common/identity.h, libjwt) with the test key pair of tests/fuzz/keys/
-// (never a real key: the seeds' tokens are signed with it, so mutations start
-// from tokens that verify), and the 401 the worker builds from its answer.
+// (never a real key: the seeds' tokens were signed with its private half, so
+// mutations start from tokens that verify; that half is not kept in the tree:
+// new signed seeds need a new pair, seckill-admin keygen, and fuzz.pub
+// replaced), and the 401 the worker builds from its answer.
 //
 // Input format: five fields separated by NUL bytes,
 //
