@@ -32,7 +32,7 @@ CXXFLAGS := -std=c++20 -O1 -g -Wall -Wextra -Wno-unused-parameter -MMD -MP -I. -
 LDFLAGS  := -fsanitize=address,undefined
 endif
 
-COMMON_SRC := $(filter-out common/node_counter.cpp,$(wildcard common/*.cpp)) $(BUILD)/gen/lua_protocol.cpp
+COMMON_SRC := $(filter-out common/node_counter.cpp common/identity.cpp common/token_mint.cpp common/pem_key_cache.cpp,$(wildcard common/*.cpp)) $(BUILD)/gen/lua_protocol.cpp
 FCGI_SRC   := $(filter-out fcgi/main.cpp fcgi/hello.cpp,$(wildcard fcgi/*.cpp))
 RECON_SRC  := $(filter-out reconciler/main.cpp,$(wildcard reconciler/*.cpp))
 ADMIN_SRC  := $(filter-out admin/main.cpp,$(wildcard admin/*.cpp))
@@ -45,11 +45,14 @@ FCGI_OBJ   := $(call obj,$(FCGI_SRC))
 RECON_OBJ  := $(call obj,$(RECON_SRC))
 ADMIN_OBJ  := $(call obj,$(ADMIN_SRC))
 COUNTER_OBJ := $(call obj,common/node_counter.cpp)  # SQLite: linked by the worker, admin and tests, not the reconciler
+IDENTITY_OBJ := $(call obj,common/identity.cpp common/pem_key_cache.cpp)  # libjwt: token verification (worker, admin, sign-in, tests)
+MINT_OBJ    := $(call obj,common/token_mint.cpp)    # libjwt: token signing (admin, sign-in, tests; never the worker)
 
 LIBS_REDIS  := -lhiredis
 LIBS_SQLITE := -lsqlite3
 LIBS_MYSQL  := -lmysqlcppconn
 LIBS_FCGI   := -lfcgi -lpthread -lcurl
+LIBS_JWT    := -ljwt -lcrypto
 
 # The man pages, made by help2man from each program's --help and --version:
 # section 8 (system administration commands and daemons, as Debian's policy
@@ -59,7 +62,7 @@ MAN1 := $(BUILD)/man/seckill-admin.1
 MAN8 := $(BUILD)/man/seckill-worker.8 $(BUILD)/man/seckill-reconciler.8
 MANS := $(MAN1) $(MAN8)
 
-BINS := $(BUILD)/seckill-worker $(BUILD)/seckill-hello $(BUILD)/seckill-admin $(BUILD)/unit-tests \
+BINS := $(BUILD)/seckill-worker $(BUILD)/seckill-hello $(BUILD)/seckill-admin $(BUILD)/seckill-signin $(BUILD)/unit-tests \
         $(if $(wildcard reconciler/main.cpp),$(BUILD)/seckill-reconciler)
 
 .PHONY: all man test test-unit lint run bench install uninstall clean deps stack-up stack-down fuzz fuzz-smoke clean-fuzz FORCE
@@ -80,7 +83,7 @@ $(BUILD)/gen/lua_protocol.h: $(BUILD)/gen/lua_protocol.cpp
 # that the programs relink then and only then. `git describe --always --dirty`
 # of this checkout; "unknown" outside git (a tarball), never the description
 # of a repository the tree happens to sit in.
-MAINS_OBJ := $(call obj,fcgi/main.cpp fcgi/hello.cpp admin/main.cpp reconciler/main.cpp)
+MAINS_OBJ := $(call obj,fcgi/main.cpp fcgi/hello.cpp admin/main.cpp reconciler/main.cpp signin/main.cpp)
 $(MAINS_OBJ): $(BUILD)/gen/version_string.h
 $(BUILD)/gen/version_string.h: FORCE
 	@mkdir -p $(@D)
@@ -100,7 +103,7 @@ MAN_DESC_seckill-worker     := FastCGI worker of a flash-sale node pool
 MAN_DESC_seckill-admin      := operator commands of the flash-sale system: events, the cluster config
 MAN_DESC_seckill-reconciler := moves the orders of a flash sale from Redis into MySQL, releases expired reservations
 # A program with commands: each command's --help, verbatim, in a COMMANDS section.
-MAN_COMMANDS_seckill-admin  := create-event fill nodes hosts sale-setting
+MAN_COMMANDS_seckill-admin  := create-event fill nodes hosts sale-setting keygen token
 # SEE ALSO: the other pages, and the documentation make install puts.
 define help2man
 @command -v help2man > /dev/null || { echo "help2man is missing: run scripts/install-deps build (the package help2man)" >&2; exit 1; }
@@ -129,16 +132,20 @@ $(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.cpp
 	@mkdir -p $(@D)
 	$(CXX) $(CXXFLAGS) -c $< -o $@
 
-$(BUILD)/seckill-worker: $(call obj,fcgi/main.cpp) $(FCGI_OBJ) $(COUNTER_OBJ) $(COMMON_OBJ)
-	$(CXX) $(LDFLAGS) -o $@ $^ $(LIBS_FCGI) $(LIBS_REDIS) $(LIBS_SQLITE)
+$(BUILD)/seckill-worker: $(call obj,fcgi/main.cpp) $(FCGI_OBJ) $(COUNTER_OBJ) $(IDENTITY_OBJ) $(COMMON_OBJ)
+	$(CXX) $(LDFLAGS) -o $@ $^ $(LIBS_FCGI) $(LIBS_REDIS) $(LIBS_SQLITE) $(LIBS_JWT)
+# The local stack's demo sign-in: the parsing and answers of the worker, the
+# minter; not the worker's API (and so never the other way round).
+$(BUILD)/seckill-signin: $(call obj,signin/main.cpp fcgi/http_request.cpp fcgi/response.cpp) $(IDENTITY_OBJ) $(MINT_OBJ) $(COMMON_OBJ)
+	$(CXX) $(LDFLAGS) -o $@ $^ $(LIBS_FCGI) $(LIBS_REDIS) $(LIBS_JWT)
 $(BUILD)/seckill-hello: $(call obj,fcgi/hello.cpp)
 	$(CXX) $(LDFLAGS) -o $@ $^ $(LIBS_FCGI)
-$(BUILD)/seckill-admin: $(call obj,admin/main.cpp) $(ADMIN_OBJ) $(COUNTER_OBJ) $(COMMON_OBJ)
-	$(CXX) $(LDFLAGS) -o $@ $^ $(LIBS_FCGI) $(LIBS_REDIS) $(LIBS_SQLITE) $(LIBS_MYSQL)
+$(BUILD)/seckill-admin: $(call obj,admin/main.cpp) $(ADMIN_OBJ) $(COUNTER_OBJ) $(IDENTITY_OBJ) $(MINT_OBJ) $(COMMON_OBJ)
+	$(CXX) $(LDFLAGS) -o $@ $^ $(LIBS_FCGI) $(LIBS_REDIS) $(LIBS_SQLITE) $(LIBS_MYSQL) $(LIBS_JWT)
 $(BUILD)/seckill-reconciler: $(call obj,reconciler/main.cpp) $(RECON_OBJ) $(COMMON_OBJ)
 	$(CXX) $(LDFLAGS) -o $@ $^ $(LIBS_REDIS) $(LIBS_MYSQL)
-$(BUILD)/unit-tests: $(call obj,$(UNIT_SRC)) $(FCGI_OBJ) $(RECON_OBJ) $(ADMIN_OBJ) $(COUNTER_OBJ) $(COMMON_OBJ)
-	$(CXX) $(LDFLAGS) -o $@ $^ $(LIBS_FCGI) $(LIBS_REDIS) $(LIBS_SQLITE) $(LIBS_MYSQL)
+$(BUILD)/unit-tests: $(call obj,$(UNIT_SRC)) $(FCGI_OBJ) $(RECON_OBJ) $(ADMIN_OBJ) $(COUNTER_OBJ) $(IDENTITY_OBJ) $(MINT_OBJ) $(COMMON_OBJ)
+	$(CXX) $(LDFLAGS) -o $@ $^ $(LIBS_FCGI) $(LIBS_REDIS) $(LIBS_SQLITE) $(LIBS_MYSQL) $(LIBS_JWT)
 
 # make deps [DEPS=PURPOSE...]: installs the packages (apt; needs root or sudo).
 # deps-PURPOSE: checks only, and fails naming what is missing and the command
@@ -254,7 +261,8 @@ FUZZ_CXX      ?= clang++
 FUZZ_BUILD    := build-fuzz
 FUZZ_CXXFLAGS := -std=c++20 -O1 -g -Wall -Wextra -Wno-unused-parameter -MMD -MP -I. \
                  -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-FUZZ_SRC      := tests/fuzz/request_fuzz.cpp fcgi/http_request.cpp fcgi/router.cpp fcgi/response.cpp common/ids.cpp
+FUZZ_SRC      := tests/fuzz/request_fuzz.cpp fcgi/http_request.cpp fcgi/router.cpp fcgi/response.cpp common/ids.cpp \
+                 common/identity.cpp common/pem_key_cache.cpp
 FUZZ_OBJ      := $(patsubst %.cpp,$(FUZZ_BUILD)/obj/%.o,$(FUZZ_SRC))
 FUZZ_RUN      := -max_len=4096 -artifact_prefix=var/fuzz/ -print_final_stats=1
 
@@ -262,7 +270,7 @@ $(FUZZ_BUILD)/obj/%.o: %.cpp
 	@mkdir -p $(@D)
 	$(FUZZ_CXX) $(FUZZ_CXXFLAGS) -c $< -o $@
 $(FUZZ_BUILD)/request_fuzz: $(FUZZ_OBJ)
-	$(FUZZ_CXX) -fsanitize=fuzzer,address,undefined -o $@ $^
+	$(FUZZ_CXX) -fsanitize=fuzzer,address,undefined -o $@ $^ $(LIBS_JWT)
 
 fuzz: deps-fuzz $(FUZZ_BUILD)/request_fuzz
 	@mkdir -p var/fuzz/corpus

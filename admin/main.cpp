@@ -1,18 +1,26 @@
 // seckill-admin — operator commands: create events, print the cluster config
 // for the scripts. Exits 0 on success, 1 on failure (one line on stderr),
 // 2 on bad usage.
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <fstream>
+#include <iostream>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include <cxxopts.hpp>
 
 #include "admin/bench_fill.h"
 #include "admin/event_admin.h"
+#include "admin/token_admin.h"
 #include "common/cluster_config.h"
 #include "common/ids.h"
 #include "common/redis_client.h"
+#include "common/token_mint.h"
 #include "common/version.h"
 
 using namespace seckill;
@@ -27,7 +35,9 @@ const char kUsage[] =
     "  fill           make many reservations of an event directly in Redis (benchmarks)\n"
     "  nodes          print the cluster config's nodes: NAME WEIGHT PROCESSES (--host NAME: that host's)\n"
     "  hosts          print the cluster config's front hosts: NAME ADDRESS WEIGHT NODES (comma-separated)\n"
-    "  sale-setting   print one [sale] setting of the cluster config (KEY)\n"
+    "  sale-setting   print one [sale] or [identity] setting of the cluster config (KEY)\n"
+    "  keygen         make the key pair that signs buyers' tokens (the local stack's sign-in key)\n"
+    "  token          mint buyers' tokens (JWT), one a line: for load runs and tests\n"
     "\n"
     "Run 'seckill-admin COMMAND --help' for a command's options.\n"
     "\n"
@@ -223,7 +233,137 @@ int ClusterCommand(const std::string& cmd, int argc, char** argv) {
   else if (key == "connections_per_address") printf("%d\n", c.connections_per_address);
   else if (key == "cancel_limit") printf("%d\n", c.cancel_limit);
   else if (key == "default_event_tickets") printf("%lld\n", static_cast<long long>(c.default_event_tickets));
-  else return Fail("unknown [sale] key '" + key + "'");
+  else if (key == "anonymous_buy_ticket") printf("%s\n", c.identity.anonymous_buy_ticket ? "on" : "off");
+  else if (key == "demo_sign_in") printf("%s\n", c.identity.demo_sign_in ? "on" : "off");
+  else if (key == "leeway_seconds") printf("%d\n", c.identity.leeway_seconds);
+  else if (key == "keys") {
+    for (const KeySpec& k : c.identity.keys) printf("%s %s %s\n", k.kid.c_str(), TokenAlgName(k.alg), k.path.c_str());
+  }
+  else return Fail("unknown [sale] or [identity] key '" + key + "'");
+  return 0;
+}
+
+int KeygenCommand(int argc, char** argv) {
+  cxxopts::Options opts("seckill-admin keygen",
+                        "Make a key pair for signing buyers' tokens: the private key (PEM, mode 0600) stays with the "
+                        "sign-in (seckill-admin token, the demo sign-in); the public key (PEM) is what the cluster "
+                        "config's [identity] key lines name. HS256 writes one shared secret (--private only).");
+  opts.add_options()
+      ("private", "the private key file to create", cxxopts::value<std::string>())
+      ("public", "the public key file to create", cxxopts::value<std::string>()->default_value(""))
+      ("alg", "ES256 (P-256), RS256 (RSA 2048) or HS256", cxxopts::value<std::string>()->default_value("ES256"))
+      ("force", "overwrite existing files")
+      ("h,help", "show this help");
+  std::string priv, pub;
+  TokenAlg alg;
+  bool force = false;
+  try {
+    auto a = opts.parse(argc, argv);
+    if (a.count("help")) {
+      printf("%s\n", opts.help().c_str());
+      return 0;
+    }
+    if (!a.count("private")) {
+      fprintf(stderr, "seckill-admin keygen: --private is required\n");
+      return 2;
+    }
+    priv = a["private"].as<std::string>();
+    pub = a["public"].as<std::string>();
+    force = a.count("force") > 0;
+    if (!ParseTokenAlg(a["alg"].as<std::string>(), &alg)) {
+      fprintf(stderr, "seckill-admin keygen: --alg must be ES256, RS256 or HS256\n");
+      return 2;
+    }
+    if (alg != TokenAlg::kHS256 && pub.empty()) {
+      fprintf(stderr, "seckill-admin keygen: --public is required for %s\n", TokenAlgName(alg));
+      return 2;
+    }
+  } catch (const std::exception& e) {
+    fprintf(stderr, "seckill-admin keygen: %s\n", e.what());
+    return 2;
+  }
+  Status st = GenerateKeyPair(alg, priv, pub, force);
+  if (!st.ok()) return Fail(st.message());
+  printf("%s key: private %s%s%s\n", TokenAlgName(alg), priv.c_str(), pub.empty() ? "" : ", public ", pub.c_str());
+  return 0;
+}
+
+int TokenCommand(int argc, char** argv) {
+  cxxopts::Options opts("seckill-admin token",
+                        "Mint buyers' tokens (JWT: sub = the user, iat, exp; kid in the header) with a private key, "
+                        "one a line, in the order of the users: --user (repeatable), then the lines of "
+                        "--users-file ('-': stdin). Spread over --threads.");
+  opts.add_options()
+      ("user", "a user id (repeatable)", cxxopts::value<std::vector<std::string>>())
+      ("users-file", "a file of user ids, one a line ('-': stdin)", cxxopts::value<std::string>()->default_value(""))
+      ("ttl", "seconds each token is valid", cxxopts::value<int64_t>()->default_value("3600"))
+      ("key", "the private key (PEM; HS256: the secret file)", cxxopts::value<std::string>()->default_value("var/secrets/identity-local.key"))
+      ("kid", "the key id the tokens name (the cluster config's key KID)", cxxopts::value<std::string>()->default_value("local"))
+      ("alg", "ES256, RS256 or HS256; auto: the key's (EC: ES256, RSA: RS256, no PEM: HS256)", cxxopts::value<std::string>()->default_value("auto"))
+      ("now", "issue time, seconds since the epoch (tests: expired or future tokens; default: now)", cxxopts::value<int64_t>())
+      ("not-before", "add an nbf claim: valid from this time, seconds since the epoch (tests)", cxxopts::value<int64_t>()->default_value("0"))
+      ("threads", "signing threads (default: the cores)", cxxopts::value<int>()->default_value("0"))
+      ("h,help", "show this help");
+  std::vector<std::string> users;
+  std::string users_file, key, kid;
+  int64_t ttl = 0, now = static_cast<int64_t>(time(nullptr)), not_before = 0;
+  int threads = 0;
+  TokenAlg alg = TokenAlg::kES256;
+  bool auto_alg = false;
+  try {
+    auto a = opts.parse(argc, argv);
+    if (a.count("help")) {
+      printf("%s\n", opts.help().c_str());
+      return 0;
+    }
+    if (a.count("user")) users = a["user"].as<std::vector<std::string>>();
+    users_file = a["users-file"].as<std::string>();
+    ttl = a["ttl"].as<int64_t>();
+    key = a["key"].as<std::string>();
+    kid = a["kid"].as<std::string>();
+    threads = a["threads"].as<int>();
+    if (a.count("now")) now = a["now"].as<int64_t>();
+    not_before = a["not-before"].as<int64_t>();
+    auto_alg = a["alg"].as<std::string>() == "auto";
+    if (!auto_alg && !ParseTokenAlg(a["alg"].as<std::string>(), &alg)) {
+      fprintf(stderr, "seckill-admin token: --alg must be ES256, RS256 or HS256\n");
+      return 2;
+    }
+    if (users.empty() && users_file.empty()) {
+      fprintf(stderr, "seckill-admin token: --user or --users-file is required\n");
+      return 2;
+    }
+    if (ttl <= 0) {
+      fprintf(stderr, "seckill-admin token: --ttl must be positive\n");
+      return 2;
+    }
+  } catch (const std::exception& e) {
+    fprintf(stderr, "seckill-admin token: %s\n", e.what());
+    return 2;
+  }
+  if (!users_file.empty()) {
+    std::ifstream file;
+    if (users_file != "-") {
+      file.open(users_file);
+      if (!file) return Fail("cannot read " + users_file);
+    }
+    std::istream& in = users_file == "-" ? std::cin : file;
+    std::string line;
+    while (std::getline(in, line)) {
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      if (!line.empty()) users.push_back(line);
+    }
+  }
+  if (auto_alg) {
+    Status st = DetectKeyAlg(key, &alg);
+    if (!st.ok()) return Fail(st.message());
+  }
+  TokenMinter minter;
+  Status st = minter.Load(kid, alg, key);
+  if (!st.ok()) return Fail(st.message());
+  if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  st = MintTokens(minter, users, now, ttl, threads, stdout, not_before);
+  if (!st.ok()) return Fail(st.message());
   return 0;
 }
 
@@ -242,6 +382,8 @@ int main(int argc, char** argv) {
   if (cmd == "create-event") return CreateEventCommand(argc - 1, argv + 1);
   if (cmd == "fill") return FillCommand(argc - 1, argv + 1);
   if (cmd == "nodes" || cmd == "hosts" || cmd == "sale-setting") return ClusterCommand(cmd, argc - 1, argv + 1);
+  if (cmd == "keygen") return KeygenCommand(argc - 1, argv + 1);
+  if (cmd == "token") return TokenCommand(argc - 1, argv + 1);
   fprintf(stderr, "seckill-admin: unknown command '%s'\n%s", cmd.c_str(), kUsage);
   return 2;
 }

@@ -33,6 +33,30 @@ bool IsIpv4(const std::string& s) {
   return inet_pton(AF_INET, s.c_str(), &a) == 1;
 }
 
+bool ParseBool(const std::string& s, bool* out) {
+  if (s == "on" || s == "yes" || s == "true" || s == "1") *out = true;
+  else if (s == "off" || s == "no" || s == "false" || s == "0") *out = false;
+  else return false;
+  return true;
+}
+
+// "key KID = ALG PATH" of [identity]: appends the key. Returns false (and
+// sets *why) on a bad id, algorithm or a missing path.
+bool ParseKey(const std::string& key, const std::string& value, std::vector<KeySpec>* keys, std::string* why) {
+  KeySpec k;
+  k.kid = Trim(key.substr(3));
+  if (!IsValidId(k.kid)) { *why = "bad key id '" + k.kid + "'"; return false; }
+  for (const KeySpec& other : *keys)
+    if (other.kid == k.kid) { *why = "key '" + k.kid + "' defined twice"; return false; }
+  size_t sp = value.find_first_of(" \t");
+  std::string alg = value.substr(0, sp);
+  if (!ParseTokenAlg(alg, &k.alg)) { *why = "key " + k.kid + ": unknown algorithm '" + alg + "' (ES256, RS256, HS256)"; return false; }
+  k.path = sp == std::string::npos ? "" : Trim(value.substr(sp));
+  if (k.path.empty()) { *why = "key " + k.kid + ": expected ALG PATH"; return false; }
+  keys->push_back(std::move(k));
+  return true;
+}
+
 }  // namespace
 
 Status ClusterConfig::Load(const std::string& path, ClusterConfig* out) {
@@ -40,7 +64,14 @@ Status ClusterConfig::Load(const std::string& path, ClusterConfig* out) {
   if (!in) return Status::Invalid("cannot read cluster config " + path);
   std::stringstream ss;
   ss << in.rdbuf();
-  return Parse(ss.str(), path, out);
+  Status st = Parse(ss.str(), path, out);
+  if (!st.ok()) return st;
+  // A key's relative path is relative to the config file's folder.
+  size_t slash = path.rfind('/');
+  std::string dir = slash == std::string::npos ? "." : path.substr(0, slash);
+  for (KeySpec& k : out->identity.keys)
+    if (!k.path.empty() && k.path[0] != '/') k.path = dir + "/" + k.path;
+  return Status::Ok();
 }
 
 Status ClusterConfig::Parse(const std::string& text, const std::string& origin, ClusterConfig* out) {
@@ -65,6 +96,8 @@ Status ClusterConfig::Parse(const std::string& text, const std::string& origin, 
       host = nullptr;
       if (head == "sale") {
         section = "sale";
+      } else if (head == "identity") {
+        section = "identity";
       } else if (head.rfind("node ", 0) == 0) {
         std::string name = Trim(head.substr(5));
         if (!IsValidId(name)) return fail("bad node name '" + name + "'");
@@ -111,6 +144,14 @@ Status ClusterConfig::Parse(const std::string& text, const std::string& origin, 
         c.default_event_tickets = n;
       }
       else return fail("unknown key '" + key + "'");
+    } else if (section == "identity") {
+      IdentityConfig& id = c.identity;
+      std::string why;
+      if (key.rfind("key ", 0) == 0) { if (!ParseKey(key, value, &id.keys, &why)) return fail(why); }
+      else if (key == "leeway_seconds") ok = ParseInt(value, 0, 3600, &id.leeway_seconds);
+      else if (key == "anonymous_buy_ticket") ok = ParseBool(value, &id.anonymous_buy_ticket);
+      else if (key == "demo_sign_in") ok = ParseBool(value, &id.demo_sign_in);
+      else return fail("unknown [identity] key '" + key + "'");
     } else {
       return fail("key outside a section");
     }

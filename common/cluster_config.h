@@ -7,13 +7,16 @@
 // each node says which one runs its pool (host = NAME): every front renders
 // its nginx from the same file, with its own nodes only (scripts/topology,
 // docs/deploy.md). Without hosts, one host runs every node (scripts/stack).
-// Format: INI-like, "# comment", "[sale]", "[node NAME]" and "[host NAME]"
-// sections, "key = value" lines. Immutable after Load: safe to share between threads.
+// Format: INI-like, "# comment", "[sale]", "[identity]", "[node NAME]" and
+// "[host NAME]" sections, "key = value" lines; a section may appear again (the
+// local stack appends its own [identity] lines to a copy: a later value wins,
+// keys add up). Immutable after Load: safe to share between threads.
 #pragma once
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "common/identity.h"
 #include "common/status.h"
 
 namespace seckill {
@@ -30,6 +33,18 @@ struct HostConfig {
   std::string address;  // the host's IPv4 address, dotted quad: where the balancers reach its nginx
 };
 
+// [identity]: who a buyer is (common/identity.h, docs/api.md "Identity").
+//   key KID = ALG PATH          a public key (ES256, RS256) or HS256 secret file; several for rotation
+//   leeway_seconds = 30         clock leeway on exp, nbf and iat
+//   anonymous_buy_ticket = off  /buy/ticket sells to a made-up user per request (on: the local stack)
+//   demo_sign_in = off          nginx routes POST /demo/sign-in to the demo sign-in (on: the local stack)
+struct IdentityConfig {
+  std::vector<KeySpec> keys;
+  int leeway_seconds = 30;
+  bool anonymous_buy_ticket = false;
+  bool demo_sign_in = false;
+};
+
 struct ClusterConfig {
   std::vector<NodeConfig> nodes;
   std::vector<HostConfig> hosts;       // empty: every node on one host
@@ -41,6 +56,7 @@ struct ClusterConfig {
   int connections_per_address = 0;     // nginx limit_conn per client address (0 = off)
   int cancel_limit = 5;                // cancellations one user may make per event (0 = no cap), cancel.lua
   int64_t default_event_tickets = 0;   // scripts/stack creates default_event with this many (0 = not)
+  IdentityConfig identity;             // [identity]
 
   // Parses the file at `path`. Returns Invalid with "path:line: reason".
   static Status Load(const std::string& path, ClusterConfig* out);

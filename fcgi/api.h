@@ -2,10 +2,19 @@
 // request, calls the reservation path or the order actions, and turns every
 // outcome into a status and a JSON body. Never throws; never touches sockets
 // (the FastCGI loop in main.cpp does the I/O). Not thread-safe.
+//
+// Identity: every buyer endpoint (reserve, pay, cancel, view an order) takes
+// the buyer from the bearer token only (common/identity.h); a user_id
+// parameter is ignored. No valid token: 401 {"error":"unauthorized"} with
+// WWW-Authenticate: Bearer. /buy/ticket, when the cluster config's
+// anonymous_buy_ticket is on, sells to a made-up user per request ("anon-…",
+// which no token can name, so its orders cannot be seen, paid or cancelled);
+// off, it takes the buyer from the token like the others.
 #pragma once
 #include <string>
 
 #include "common/cluster_config.h"
+#include "common/identity.h"
 #include "fcgi/metrics.h"
 #include "fcgi/operator_status.h"
 #include "fcgi/http_request.h"
@@ -26,9 +35,11 @@ struct AdminSources {
 
 class Api {
  public:
+  // `verifier` checks the buyers' tokens; null (or one without keys) refuses every token.
   Api(const ClusterConfig* cluster, Reservations* reservations, Orders* orders, RedisClient* redis,
-      AdminSources admin)
-      : cluster_(cluster), reservations_(reservations), orders_(orders), redis_(redis), admin_(std::move(admin)) {}
+      AdminSources admin, const TokenVerifier* verifier = nullptr)
+      : cluster_(cluster), reservations_(reservations), orders_(orders), redis_(redis), admin_(std::move(admin)),
+        verifier_(verifier) {}
 
   // Answers `req`, whose route is `route`.
   Response Handle(const Route& route, const HttpRequest& req);
@@ -39,6 +50,9 @@ class Api {
   Response EventStatus(const std::string& event);
   Response OrderAction(Endpoint e, const std::string& order_id, const HttpRequest& req);
   Response Health();
+  // Sets *user to the verified token's subject and returns true; else sets
+  // *error to the 401 and returns false.
+  bool Authenticate(const HttpRequest& req, std::string* user, Response* error) const;
   Response MetricsText(const std::string& node);
 
   const ClusterConfig* cluster_;
@@ -46,10 +60,12 @@ class Api {
   Orders* orders_;
   RedisClient* redis_;
   AdminSources admin_;
+  const TokenVerifier* verifier_;
 };
 
-// Reads the user_id parameter. Returns false (and sets *error) when it is
-// missing or not a valid id.
-bool ReadUserId(const HttpRequest& req, std::string* user, Response* error);
+// The 401 for `why`: {"error":"unauthorized","message":why} with
+// WWW-Authenticate: Bearer (RFC 6750: error="invalid_token" unless the
+// request had no token at all).
+Response UnauthorizedResponse(AuthError why);
 
 }  // namespace seckill

@@ -25,6 +25,7 @@ struct HttpRequest {
   std::string path;    // the path of REQUEST_URI, not decoded (ids need no decoding)
   std::vector<std::pair<std::string, std::string>> params;  // query + form body
   bool admin = false;  // came through the local-only admin listener (nginx sets SECKILL_ADMIN)
+  std::string authorization;  // the Authorization header (HTTP_AUTHORIZATION), as sent; "" when none
 
   // Returns the value of parameter `name`, or nullptr.
   const std::string* Param(std::string_view name) const;

@@ -21,6 +21,7 @@
 #include <cxxopts.hpp>
 
 #include "common/cluster_config.h"
+#include "common/identity.h"
 #include "common/ids.h"
 #include "common/redis_client.h"
 #include "common/version.h"
@@ -98,6 +99,7 @@ Response HandleOne(FCGX_Request* fr, Api* api, size_t max_body, Endpoint* endpoi
     return ErrorResponse(400, "bad_request", st.message());
   }
   req.admin = !Param(fr, "SECKILL_ADMIN").empty();
+  req.authorization = Param(fr, "HTTP_AUTHORIZATION");
   Route route = MatchRoute(req.method, req.path);
   *endpoint = route.endpoint;
   return api->Handle(route, req);
@@ -209,6 +211,17 @@ int main(int argc, char** argv) {
     if (!st.ok()) fprintf(stderr, "seckill-worker %d: no metrics: %s\n", getpid(), st.message().c_str());
   }
 
+  // The buyers' tokens: the public keys of the cluster config's [identity].
+  TokenVerifier verifier;
+  st = verifier.Load(cluster.identity.keys, cluster.identity.leeway_seconds);
+  if (!st.ok()) {
+    fprintf(stderr, "seckill-worker: %s\n", st.message().c_str());
+    return 2;
+  }
+  if (verifier.empty())
+    fprintf(stderr, "seckill-worker %d: no [identity] key in %s: every buyer's token is refused (401)\n", getpid(),
+            cluster_path.c_str());
+
   // EVALSHA only: the worker's Redis user may not load scripts (the reconciler does).
   RedisClient redis(redis_addr, redis_timeout, ScriptLoading::kPreloaded);
   SoldOutFlags flags(soldout_dir);
@@ -219,7 +232,8 @@ int main(int argc, char** argv) {
   size_t slash = sqlite_path.rfind('/');
   std::string sqlite_dir = slash == std::string::npos ? "." : sqlite_path.substr(0, slash);
   Api api(&cluster, &reservations, &orders, &redis,
-          AdminSources{&metrics, &counter, StatusSources{&cluster, &redis, sqlite_dir, metrics_dir, nginx_status_url}});
+          AdminSources{&metrics, &counter, StatusSources{&cluster, &redis, sqlite_dir, metrics_dir, nginx_status_url}},
+          &verifier);
 
   if (FCGX_Init() != 0) {
     fprintf(stderr, "seckill-worker: FCGX_Init failed\n");

@@ -47,7 +47,7 @@ namespace seckill {
 
 // The dimensions of the counts; the shared file's layout depends on them.
 constexpr int kEndpointCount = 11;  // Endpoint::kNotFound … Endpoint::kStatus
-constexpr int kOutcomeCount = 11;   // Outcome::kReserved … Outcome::kNotOpen
+constexpr int kOutcomeCount = 12;   // Outcome::kReserved … Outcome::kUnauthorized
 constexpr int kBucketCount = 12;    // the last one is +Inf
 extern const double kLatencyBuckets[kBucketCount - 1];  // seconds
 constexpr int kEventSlots = 128;                            // events whose last change a node's file remembers

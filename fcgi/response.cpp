@@ -7,6 +7,7 @@ const char* StatusText(int status) {
     case 200: return "OK";
     case 201: return "Created";
     case 400: return "Bad Request";
+    case 401: return "Unauthorized";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
     case 409: return "Conflict";
@@ -26,6 +27,7 @@ Outcome OutcomeOfStatus(int status) {
   switch (status) {
     case 200: return Outcome::kOk;
     case 201: return Outcome::kReserved;
+    case 401: return Outcome::kUnauthorized;
     case 404: return Outcome::kNotFound;
     case 409: return Outcome::kSoldOut;
     case 410: return Outcome::kGone;
@@ -47,6 +49,10 @@ std::string Response::Serialize(const std::string& node) const {
   out += content_type;
   out += "\r\nCache-Control: no-store\r\nX-Node: ";
   out += node;
+  if (!www_authenticate.empty()) {
+    out += "\r\nWWW-Authenticate: ";
+    out += www_authenticate;
+  }
   if (!allow.empty()) {
     out += "\r\nAllow: ";
     out += allow;

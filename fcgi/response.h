@@ -15,6 +15,7 @@ namespace seckill {
 enum class Outcome : uint8_t {
   kReserved, kSoldOut, kLimit, kOk, kBadRequest, kNotFound, kGone, kConflict, kUnavailable, kInternal,
   kNotOpen,  // 425: before the event's opening time (from a worker: a front whose not-open flag was missing)
+  kUnauthorized,  // 401: no valid identity token (common/identity.h)
   kCount
 };
 // The outcome's name, for the metrics ("sold_out", …); "unknown" for kCount
@@ -33,6 +34,7 @@ constexpr const char* OutcomeName(Outcome o) {
     case Outcome::kUnavailable: return "unavailable";
     case Outcome::kInternal: return "internal";
     case Outcome::kNotOpen: return "not_open";
+    case Outcome::kUnauthorized: return "unauthorized";
     case Outcome::kCount: break;
   }
   return "unknown";
@@ -45,6 +47,7 @@ struct Response {
   Outcome outcome = Outcome::kOk;  // set from status by JsonResponse; api.cpp refines it
   std::string body;   // JSON text
   std::string allow;  // the Allow header, for 405
+  std::string www_authenticate;  // the WWW-Authenticate header, for 401
   const char* content_type = "application/json";
 
   // Returns the complete FastCGI stdout: headers, blank line, body.

@@ -12,6 +12,7 @@
 #   fresh_stack [SERVICES...]         wipe $VAR and start a stack of its own there, stopped at exit
 #   create_event EVENT TICKETS [LIMIT [WINDOW [ARGS...]]]   put an event on sale
 #   redis_cli, mysql_root, mysql_as   the clients, with the stack's secrets
+#   token USER, tokens_for USER..., auth_header PATH DATA   buyers' tokens (race signs in with them)
 # The variables are used by the scripts that source this file:
 # shellcheck disable=SC2034
 {
@@ -154,21 +155,133 @@ create_event() {
     --cluster "$CLUSTER" --sqlite-dir "$VAR/nodes" "$@" > /dev/null
 }
 
+# --- identity -------------------------------------------------------------------
+# A buyer is signed in: every buyer request carries "Authorization: Bearer
+# <token>" (docs/api.md). The helpers below keep the tests' old shape: a
+# request whose form data (or query) has user_id=U is sent with U's token, so
+# "user_id=U" still says who sends it (the worker ignores the field itself).
+# Tokens come from the stack's own key ($VAR/secrets/identity-local.key, made
+# by scripts/stack up), valid a day, minted once per user and stack and kept
+# in $VAR/tokens/cache.tsv and TOKENS.
+declare -gA TOKENS=()
+# valid_user U: true when U can be a token's subject (common/ids.h, not anon-…)
+valid_user() { [[ $1 =~ ^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,63}$ ]] && [[ $1 != anon-* ]]; }
+# tokens_for USER...: sets TOKENS[U] for each valid USER: those the stack's
+# file has, the others minted in one seckill-admin call (and added to it).
+tokens_for() {
+  local u t missing=() dir=$VAR/tokens tag=$BASHPID
+  local file=$dir/cache.tsv
+  for u in "$@"; do valid_user "$u" && [ -z "${TOKENS[$u]:-}" ] && missing+=("$u"); done
+  [ ${#missing[@]} -gt 0 ] || return 0
+  if [ -s "$file" ]; then while IFS=$'\t' read -r u t; do TOKENS[$u]=$t; done < "$file"; fi
+  local need=()
+  for u in "${missing[@]}"; do [ -n "${TOKENS[$u]:-}" ] || need+=("$u"); done
+  [ ${#need[@]} -gt 0 ] || return 0
+  (umask 077; mkdir -p "$dir")
+  printf '%s\n' "${need[@]}" | sort -u > "$dir/users.$tag"
+  "$BUILD/seckill-admin" token --key "$VAR/secrets/identity-local.key" --ttl 86400 --users-file "$dir/users.$tag" \
+    > "$dir/new.$tag" || { echo "tokens_for: seckill-admin token failed" >&2; rm -f "$dir/users.$tag" "$dir/new.$tag"; return 1; }
+  paste "$dir/users.$tag" "$dir/new.$tag" >> "$file"
+  while IFS=$'\t' read -r u t; do TOKENS[$u]=$t; done < <(paste "$dir/users.$tag" "$dir/new.$tag")
+  rm -f "$dir/users.$tag" "$dir/new.$tag"
+}
+# token USER: prints USER's token
+token() { tokens_for "$1" && echo "${TOKENS[$1]:-}"; }
+# user_of PATH DATA: sets REPLY to the user_id=U of DATA, else of PATH's query ("" if none)
+user_of() {
+  local q="&$2&"
+  REPLY=""
+  if [[ $q =~ \&user_id=([^\&]*)\& ]]; then REPLY=${BASH_REMATCH[1]}; return 0; fi
+  [[ $1 == *\?* ]] || return 0
+  q="&${1#*\?}&"
+  if [[ $q =~ \&user_id=([^\&]*)\& ]]; then REPLY=${BASH_REMATCH[1]}; fi
+  return 0
+}
+# auth_header PATH DATA: sets REPLY to the Authorization header the request is
+# sent with ("" for none): $TOKEN when set ("none": none), else the token of
+# its user_id (none when it has none, or one no token can name).
+auth_header() {
+  if [ -n "${TOKEN+set}" ]; then
+    REPLY=""; [ "$TOKEN" = none ] || REPLY="Authorization: Bearer $TOKEN"; return 0
+  fi
+  user_of "$1" "$2"
+  local u=$REPLY
+  REPLY=""
+  valid_user "$u" || return 0
+  tokens_for "$u" && REPLY="Authorization: Bearer ${TOKENS[$u]}"
+}
+
+# mint_tokens FILE PREFIX FIRST LAST: the tokens of users PREFIX<FIRST> …
+# PREFIX<LAST>, one a line in that order, into FILE (for the wrk scripts,
+# scripts/wrk/tokens.lua), valid a day, from the stack's sign-in key;
+# seckill-admin token signs on every core. Prints how long it took.
+mint_tokens() {
+  local file=$1 prefix=$2 first=$3 last=$4 t0
+  t0=$(date +%s%N)
+  awk -v p="$prefix" -v a="$first" -v b="$last" 'BEGIN {for (i = a; i <= b; i++) printf "%s%d\n", p, i}' |
+    "$BUILD/seckill-admin" token --key "$VAR/secrets/identity-local.key" --ttl 86400 --users-file - > "$file" ||
+    die "cannot mint the tokens of $prefix$first..$last"
+  echo "    $((last - first + 1)) tokens minted in $(( ($(date +%s%N) - t0) / 1000000 )) ms ($file)"
+}
+
+# spec_users SPEC: the user_id=U of each line of SPEC ("METHOD PATH DATA"),
+# from DATA, else from PATH's query; one a line, those a token can name.
+spec_users() {
+  awk '{
+    line = $0; sub(/^[ \t]*[^ \t]+[ \t]+[^ \t]+[ \t]*/, "", line)
+    u = ""; q = "&" line "&"
+    if (match(q, /&user_id=[^&]*&/)) u = substr(q, RSTART + 9, RLENGTH - 10)
+    else if (index($2, "?") && match("&" substr($2, index($2, "?") + 1) "&", /&user_id=[^&]*&/)) {
+      q = "&" substr($2, index($2, "?") + 1) "&"; match(q, /&user_id=[^&]*&/); u = substr(q, RSTART + 9, RLENGTH - 10)
+    }
+    if (u ~ /^[A-Za-z0-9_-][A-Za-z0-9_.-]*$/ && length(u) <= 64 && u !~ /^anon-/) print u
+  }' "$1"
+}
+# spec_tokens SPEC: every user of SPEC has a token in $VAR/tokens/cache.tsv
+# (the missing ones minted in one call, as tokens_for does).
+spec_tokens() {
+  local dir=$VAR/tokens tag=$BASHPID  # (taken here: in a pipeline $BASHPID is the element's)
+  (umask 077; mkdir -p "$dir"); touch "$dir/cache.tsv"
+  spec_users "$1" | sort -u | awk -F'\t' 'FILENAME == ARGV[1] {have[$1] = 1; next} !($1 in have)' "$dir/cache.tsv" - > "$dir/users.$tag"
+  if [ -s "$dir/users.$tag" ]; then
+    "$BUILD/seckill-admin" token --key "$VAR/secrets/identity-local.key" --ttl 86400 --users-file "$dir/users.$tag" \
+      > "$dir/new.$tag" && paste "$dir/users.$tag" "$dir/new.$tag" >> "$dir/cache.tsv"
+  fi
+  rm -f "$dir/users.$tag" "$dir/new.$tag"
+}
+
 # race PARALLEL OUTDIR < SPEC: SPEC lines are "METHOD PATH DATA"; sends them
 # all with up to PARALLEL at once; OUTDIR/results gets "N STATUS" lines and
-# OUTDIR/N the body of request N. SECKILL_CLIENT_EXEC, a command prefix, runs
-# curl elsewhere (scripts/topology's client host).
+# OUTDIR/N the body of request N. Each request is signed in as the user_id=U
+# of its DATA or PATH (auth_header's rule; $TOKEN overrides), the tokens
+# minted first in one call; the curl config is written by one awk.
+# SECKILL_CLIENT_EXEC, a command prefix, runs curl elsewhere (scripts/topology's
+# client host).
 race() {
-  local par=$1 dir=$2 n=0 method path data
+  local par=$1 dir=$2 fixed="" cache=/dev/null
   mkdir -p "$dir"
-  : > "$dir/curl.conf"
-  while read -r method path data; do
-    n=$((n + 1))
-    [ $n -gt 1 ] && echo next >> "$dir/curl.conf"
-    printf 'url = "%s%s"\nrequest = "%s"\ndata = "%s"\noutput = "%s/%d"\nwrite-out = "%d %%{http_code}\\n"\n' \
-      "$BASE_URL" "$path" "$method" "$data" "$dir" "$n" "$n" >> "$dir/curl.conf"
-  done
-  if [ $n -eq 0 ]; then : > "$dir/results"; return 0; fi
+  cat > "$dir/spec"
+  if [ -n "${TOKEN+set}" ]; then
+    [ "$TOKEN" = none ] || fixed="Authorization: Bearer $TOKEN"
+  elif spec_tokens "$dir/spec"; then
+    cache=$VAR/tokens/cache.tsv
+  fi
+  awk -F'\t' -v base="$BASE_URL" -v dir="$dir" -v fixed="$fixed" '
+    FILENAME == ARGV[1] { tok[$1] = $2; next }
+    {
+      sub(/^[ \t]+/, "", $0); split($0, f, /[ \t]+/)
+      method = f[1]; path = f[2]
+      data = $0; sub(/^[^ \t]+[ \t]+[^ \t]+[ \t]*/, "", data)
+      u = ""; q = "&" data "&"
+      if (match(q, /&user_id=[^&]*&/)) u = substr(q, RSTART + 9, RLENGTH - 10)
+      else if (index(path, "?")) { q = "&" substr(path, index(path, "?") + 1) "&"; if (match(q, /&user_id=[^&]*&/)) u = substr(q, RSTART + 9, RLENGTH - 10) }
+      n++
+      if (n > 1) print "next"
+      printf "url = \"%s%s\"\nrequest = \"%s\"\ndata = \"%s\"\noutput = \"%s/%d\"\nwrite-out = \"%d %%{http_code}\\n\"\n", base, path, method, data, dir, n, n
+      if (fixed != "") printf "header = \"%s\"\n", fixed
+      else if (u in tok) printf "header = \"Authorization: Bearer %s\"\n", tok[u]
+    }' "$cache" "$dir/spec" > "$dir/curl.conf"
+  if [ ! -s "$dir/curl.conf" ]; then : > "$dir/results"; return 0; fi
   ${SECKILL_CLIENT_EXEC:-} curl -s --no-progress-meter --parallel --parallel-immediate --parallel-max "$par" -K "$dir/curl.conf" > "$dir/results"
 }
 

@@ -18,6 +18,10 @@
 # at_exit CMD              clean-up when the file exits (or is timed out)
 # T                        the file's scratch directory (removed at exit)
 # http METHOD PATH [DATA]  one request; sets $STATUS, $BODY
+# token USER / tokens_for USER...   buyers' tokens from the stack's sign-in key
+#                          (seckill-admin token); http, race and buy sign each
+#                          request in as the user its user_id=U names (TOKEN=…
+#                          overrides: a token, or "none")
 # race PARALLEL OUTDIR < SPEC   the requests of SPEC at once (curl --parallel,
 #                          scripts/lib.sh); buy and orders_of build on it
 # reconcile / reconcile_bg / sql / create_event   the stack's programs
@@ -130,10 +134,15 @@ admin() { "$BUILD/seckill-admin" "$@"; }
 # create_event EVENT TICKETS [LIMIT [WINDOW [seckill-admin args...]]]: scripts/lib.sh's,
 # sourced by start_stack.
 
-# http METHOD PATH [FORM-DATA]: sets STATUS, BODY and HEADERS.
+# The identity helpers (token, tokens_for, auth_header: buyers' tokens from
+# the stack's sign-in key) are scripts/lib.sh's, sourced by start_stack.
+
+# http METHOD PATH [FORM-DATA]: sets STATUS, BODY and HEADERS. Signed in as
+# the user_id of FORM-DATA or PATH (auth_header).
 http() {
-  local out
-  out=$(${SECKILL_CLIENT_EXEC:-} curl -s -S -i --max-time "${HTTP_MAX_TIME:-30}" -X "$1" ${3:+--data "$3"} "$BASE_URL$2" 2>&1)
+  local out auth
+  auth_header "$2" "${3:-}"; auth=$REPLY
+  out=$(${SECKILL_CLIENT_EXEC:-} curl -s -S -i --max-time "${HTTP_MAX_TIME:-30}" -X "$1" ${auth:+-H "$auth"} ${3:+--data "$3"} "$BASE_URL$2" 2>&1)
   STATUS=$(printf '%s' "$out" | head -1 | awk '{print $2}')
   HEADERS=$(printf '%s' "$out" | sed '/^\r$/q')
   BODY=$(printf '%s' "$out" | sed '1,/^\r$/d')

@@ -2,7 +2,7 @@
 -- cancelled right after, so the stock never runs out and every path that
 -- writes (reserve, cancel, the reconciler, expiry of finished orders) runs
 -- for as long as the soak lasts.
--- wrk -s soak.lua URL -- EVENT RATE THREADS [USERS]
+-- wrk -s soak.lua URL -- EVENT RATE THREADS [USERS [TOKENS PREFIX]]
 --   RATE      requests a second, all threads together (0: as fast as the
 --             connections go); each thread sends its share on a schedule, a
 --             request every THREADS / RATE s, so a slower answer shortens
@@ -10,12 +10,17 @@
 --             connection is free: then the rate is what they can do)
 --   THREADS   wrk's -t
 --   USERS     the population, all threads together (0 or none: a new user
---             for each reservation); each thread takes its share in turn, so
---             a user comes back after USERS / THREADS of its thread's
---             reservations, long after its cancellation
+--             for each reservation); the threads take turns over it, so a
+--             user comes back after USERS reservations of the run, long
+--             after its cancellation
+--   TOKENS    the users' tokens, one a line (tokens.lua): user k is
+--             PREFIX<k>, signed in with line k's token, for its reservations
+--             and their cancellations; without TOKENS, the users are
+--             "s<thread>-<time>-<n>" and nothing is signed in
 -- done() prints "status CODE N" lines, the totals and the socket errors.
 package.path = (debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "?.lua;" .. package.path
 local threads = require("threads")  -- setup(), tid, print_statuses()
+local tokens = require("tokens")
 local ffi = require("ffi")  -- wrk runs LuaJIT: a monotonic clock in ms
 ffi.cdef [[
 typedef struct { long tv_sec; long tv_nsec; } soak_timespec;
@@ -34,8 +39,10 @@ function init(args)
   headers = { ["Content-Type"] = "application/x-www-form-urlencoded" }
   n, counts, pending = 0, {}, {}
   prefix = "s" .. tid .. "-" .. os.time() .. "-"
-  local users = tonumber(args[4] or "0")
-  population = users > 0 and math.max(1, math.floor(users / nthreads)) or 0
+  step = nthreads
+  population = tonumber(args[4] or "0")
+  bearer = tokens.load(args[5])
+  if bearer then prefix = args[6] or "s" end
 end
 
 -- The pause before a request: until the thread's next free slot. A slot
@@ -50,10 +57,17 @@ end
 function request()
   local p = table.remove(pending)
   if p then
+    if bearer then headers["Authorization"] = tokens.header(bearer, tonumber(p[2]:match("(%d+)$"))) end
     return wrk.format("POST", "/api/orders/" .. p[1] .. "/cancellation", headers, "user_id=" .. p[2])
   end
   n = n + 1
-  local user = population > 0 and (n - 1) % population + 1 or n
+  if bearer then
+    local k = (n - 1) * step + tid  -- the threads take turns
+    k = (population > 0 and k % population or k) + 1
+    headers["Authorization"] = tokens.header(bearer, k)
+    return wrk.format("POST", "/api/events/" .. event .. "/reservations", headers, "user_id=" .. prefix .. k)
+  end
+  local user = population > 0 and (n - 1) % math.max(1, math.floor(population / step)) + 1 or n
   return wrk.format("POST", "/api/events/" .. event .. "/reservations", headers, "user_id=" .. prefix .. user)
 end
 

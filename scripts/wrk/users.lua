@@ -8,7 +8,7 @@
 --   soldout  every answer sold out, until any thread gets another answer
 --            (tickets released by the reconciler are on sale again);
 --   resale   the rest of the run.
--- wrk -s users.lua URL -- EVENT USERS REPEAT_PCT SEED QUOTA RUN WINDOW_MS MARKER_DIR [OFFSET]
+-- wrk -s users.lua URL -- EVENT USERS REPEAT_PCT SEED QUOTA RUN WINDOW_MS MARKER_DIR [OFFSET [TOKENS]]
 --   USERS       distinct user ids "u<SEED>-<n>", n in 1..USERS, walked in order
 --               across wrk's threads (every user clicks at least once before
 --               anyone clicks twice, when the quota allows)
@@ -25,6 +25,8 @@
 --               ends, done-<tid> when it stops (wrk itself stops only at -d: the
 --               caller ends it), and acked-<tid>: "ORDER USER" per 201
 --   OFFSET      user numbers start after OFFSET (a second wave of new users)
+--   TOKENS      the users' tokens, one a line: line k is user OFFSET+k's
+--               (tokens.lua); each request is signed in as its user
 -- A thread that stops leaves its connections' requests in flight unanswered
 -- to it (wrk drops them): the server may still have served them, so the
 -- stores can hold up to a connection's worth of orders more per thread than
@@ -49,6 +51,7 @@
 -- requests in flight (the connections) to the neighbouring phase.
 package.path = (debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "?.lua;" .. package.path
 local threads = require("threads")  -- setup(), tid, print_statuses()
+local tokens = require("tokens")
 local ffi = require("ffi")
 ffi.cdef [[
   typedef struct { long tv_sec; long tv_nsec; } users_timespec;
@@ -89,6 +92,7 @@ function init(args)
   repeat_pct, seed = tonumber(args[3]), args[4]
   quota, run_needed, window_ms = tonumber(args[5]), tonumber(args[6]), tonumber(args[7])
   marker_dir, offset = args[8], tonumber(args[9] or "0")
+  bearer = tokens.load(args[10])
   nthreads = tonumber(os.getenv("WRK_THREADS") or "2")
   path = "/api/events/" .. event .. "/reservations"
   headers = { ["Content-Type"] = "application/x-www-form-urlencoded" }
@@ -143,6 +147,7 @@ function request()
   else
     u = ((n - 1) * nthreads + tid) % users + 1
   end
+  if bearer then headers["Authorization"] = tokens.header(bearer, u) end
   return wrk.format("POST", path, headers, "user_id=u" .. seed .. "-" .. (u + offset))
 end
 

@@ -1,7 +1,8 @@
 # shellcheck shell=bash
 # shop_page.sh — the buyer's page (/shop/) in the browser; sourced by
 # tests/integration/browser_test.sh (helpers: see, shot, contrast_ok, …).
-# Index: what remains · reserve and the countdown · pay · limit reached and
+# Index: what remains · sign in (the demo sign-in; the token in memory
+# only) · reserve and the countdown · pay · limit reached and
 # load the order · cancel · pay refused (410) for an order cancelled
 # elsewhere · sold out · unknown event · the countdown to the opening time
 # and the button enabled then · expiry on a 2-s
@@ -17,6 +18,12 @@ see "shop: the event comes from ?event= and the page shows what remains" 5 \
   'document.getElementById("event").value === "show" && text("#left").includes("10 of 10 tickets left")' '#left'
 check "shop: a user id is generated" wd_wait 1 '/^[A-Za-z0-9_.-]{1,64}$/.test(document.getElementById("user").value)'
 wd_type '#user' buyer1
+check "shop: not signed in at first" wd_wait 1 'text("#who") === "Not signed in."'
+wd_click '#sign-in'
+see "shop: Sign in (the demo sign-in) says who is signed in" 5 \
+  'text("#who") === "Signed in as buyer1." && text("#message").startsWith("Signed in as buyer1")' '#who'
+check "shop: the token is kept in memory, not in storage" \
+  wd_wait 1 '!Object.keys(localStorage).some((k) => (localStorage.getItem(k) || "").includes("eyJ"))'
 wd_click '#reserve'
 see "shop: Reserve answers 'Reserved' in the live region" 5 'text("#message").startsWith("Reserved")'
 see "shop: the order is shown as reserved with a countdown to its expiry" 2 \
@@ -51,6 +58,7 @@ see "shop: 'Show this order' loads it (paid)" 5 \
 wd_type '#user' buyer2
 wd_click '#reserve'
 see "shop: buyer2 reserves (8 of 10 left)" 5 'text("#message").startsWith("Reserved") && text("#left").includes("8 of 10")'
+check "shop: Reserve as another user signs that user in first" wd_wait 1 'text("#who") === "Signed in as buyer2."'
 oid2=$(wd_text '#order-id')
 wd_click '#cancel'
 see "shop: Cancel answers 'Cancelled'" 5 'text("#message").startsWith("Cancelled") && text("#order-status") === "cancelled"'

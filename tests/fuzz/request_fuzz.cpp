@@ -4,11 +4,18 @@
 // every id and parameter value, and the JSON answers built from those
 // strings (JsonResponse, ErrorResponse, Response::Serialize).
 //
-// Input format: four fields separated by NUL bytes,
+// The token path too: the Authorization header through TokenVerifier
+// (common/identity.h, libjwt) with the test key pair of tests/fuzz/keys/
+// (never a real key: the seeds' tokens were signed with its private half, so
+// mutations start from tokens that verify; that half is not kept in the tree:
+// new signed seeds need a new pair, seckill-admin keygen, and fuzz.pub
+// replaced), and the 401 the worker builds from its answer.
 //
-//     METHOD \0 REQUEST_URI \0 CONTENT_TYPE \0 BODY
+// Input format: five fields separated by NUL bytes,
 //
-// The first three are FastCGI params, which are C strings in the worker
+//     METHOD \0 REQUEST_URI \0 CONTENT_TYPE \0 AUTHORIZATION \0 BODY
+//
+// The first four are FastCGI params, which are C strings in the worker
 // (FCGX_GetParam), so they can never hold a NUL; the body is the rest of the
 // input and may hold anything, NULs included. Missing fields are empty: an
 // input without a NUL is a method alone. Seeds are in tests/fuzz/corpus/.
@@ -24,11 +31,15 @@
 //     than kMaxTarget, an accepted non-empty body that is not a form;
 //   - a route id contains '/', or an endpoint has (or lacks) an id;
 //   - ParseOrderId accepts an id whose event fails IsValidId, or that is not
-//     "<event>-<32 hex>"; an order id made by NewOrderId does not parse back.
+//     "<event>-<32 hex>"; an order id made by NewOrderId does not parse back;
+//   - a token verifies with a subject that is no user id or an anonymous
+//     one, an exp in the past beyond the leeway, or a header longer than
+//     allowed; the verifier answers differently for the header and for its
+//     token alone.
 //
-// ReadUserId (fcgi/api.cpp) is not linked: api.o needs the whole worker
-// (Reservations, Orders, RedisClient, SQLite). The target does what it does:
-// Param("user_id"), then IsValidId.
+// Api (fcgi/api.cpp) is not linked: api.o needs the whole worker
+// (Reservations, Orders, RedisClient, SQLite). The target does what its
+// Authenticate does: VerifyHeader, then UnauthorizedResponse's answer.
 //
 // Build and run: make fuzz [FUZZ_SECONDS=600] (the corpus grows in
 // var/fuzz/corpus), make fuzz-smoke (tests/integration/fuzz_test.sh). A
@@ -45,6 +56,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/identity.h"
 #include "common/ids.h"
 #include "fcgi/http_request.h"
 #include "fcgi/response.h"
@@ -154,6 +166,52 @@ void CheckRoute(std::string_view path, const Route& route) {
   }
 }
 
+// The verifier of the fuzz key (tests/fuzz/keys/fuzz.pub, found next to this
+// file's source), set up once; its clock is fixed so that runs repeat.
+constexpr int64_t kFuzzNow = 1790000000;
+const TokenVerifier& Verifier() {
+  static const TokenVerifier* v = [] {
+    std::string dir = __FILE__;
+    dir = dir.substr(0, dir.rfind('/'));
+    auto* verifier = new TokenVerifier();
+    Status st = verifier->Load({{"fuzz", TokenAlg::kES256, dir + "/keys/fuzz.pub"}}, 30);
+    if (!st.ok()) {
+      fprintf(stderr, "request_fuzz: %s (run from the source tree)\n", st.message().c_str());
+      abort();
+    }
+    return verifier;
+  }();
+  return *v;
+}
+
+// The token path: what the worker does with an Authorization header.
+void CheckToken(std::string_view authorization) {
+  Identity id;
+  AuthError e = Verifier().VerifyHeader(authorization, kFuzzNow, &id);
+  FUZZ_ASSERT(std::string_view(AuthErrorName(e)) != "unknown");
+  if (e == AuthError::kOk) {
+    FUZZ_ASSERT(IsValidId(id.user) && id.user.rfind(kAnonymousPrefix, 0) != 0);
+    FUZZ_ASSERT(kFuzzNow <= id.expires_at + 30);
+    FUZZ_ASSERT(authorization.size() <= kMaxTokenBytes + 64);
+    nlohmann::json j = {{"user_id", id.user}};
+    FUZZ_ASSERT(nlohmann::json::parse(j.dump())["user_id"] == id.user);
+  } else {
+    Response r;
+    r = ErrorResponse(401, "unauthorized", AuthErrorName(e));
+    r.www_authenticate = "Bearer realm=\"seckill\"";
+    CheckResponse(r);
+  }
+  // The header's token alone verifies the same way.
+  if (authorization.size() > 7 && (authorization.substr(0, 7) == "Bearer " || authorization.substr(0, 7) == "bearer ")) {
+    std::string_view token = authorization.substr(7);
+    if (!token.empty() && token.front() != ' ' && token.back() != ' ') {
+      Identity again;
+      FUZZ_ASSERT(Verifier().Verify(token, kFuzzNow, &again) == e);
+      if (e == AuthError::kOk) FUZZ_ASSERT(again.user == id.user);
+    }
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -161,7 +219,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view method = NextField(&rest);
   std::string_view uri = NextField(&rest);
   std::string_view content_type = NextField(&rest);
+  std::string_view authorization = NextField(&rest);
   std::string_view body = rest;
+  CheckToken(authorization);
 
   // ParseForm alone, whatever the content type: the same contract.
   std::vector<std::pair<std::string, std::string>> form;
@@ -194,11 +254,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   nlohmann::json params = nlohmann::json::object();
   for (const auto& p : req.params) {
     if (IsValidId(p.second)) FUZZ_ASSERT(p.second.size() <= kMaxIdLength);
+    if (p.second.find('.') != std::string::npos) CheckToken("Bearer " + p.second);  // a token sent as a field
     CheckOrderId(p.second);
     params[p.first] = p.second;
   }
 
-  // ReadUserId's check, then the answers the worker builds from these strings.
+  // The old user_id check (a field is no identity now, but its value is
+  // still echoed in answers), then the answers the worker builds from these strings.
   const std::string* user = req.Param("user_id");
   bool user_ok = user && IsValidId(*user);
   std::string user_id = user ? *user : "";

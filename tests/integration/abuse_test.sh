@@ -17,7 +17,7 @@ served=$(grep -c ' 201$' "$T/flood/results")
 check "the burst is served ($served)" test "$served" -ge 5 -a "$served" -le 12
 n=$(grep ' 429$' "$T/flood/results" | head -1 | cut -d' ' -f1)
 check_eq "the 429 is JSON" rate_limited "$(jq -r .error "$T/flood/$n")"
-other=$(curl -s --max-time 10 -o /dev/null -w '%{http_code}' --interface 127.0.0.2 -X POST -d user_id=other "$BASE_URL/api/events/abuse/reservations")
+other=$(curl -s --max-time 10 -o /dev/null -w '%{http_code}' --interface 127.0.0.2 -H "Authorization: Bearer $(token other)" -X POST -d user_id=other "$BASE_URL/api/events/abuse/reservations")
 check_eq "meanwhile another address is served" 201 "$other"
 http GET /api/events/abuse
 check_eq "reading an event is not rate limited" 200 "$STATUS"
@@ -31,7 +31,7 @@ reload_nginx "$T/conns.conf"
 for i in $(seq 1 200); do echo "POST /api/events/abuse/reservations user_id=conn$i"; done | race 100 "$T/conns"
 check "100 connections at once from one address: some refused 429 ($(grep -c ' 429$' "$T/conns/results"))" test "$(grep -c ' 429$' "$T/conns/results")" -ge 1
 check_eq "and nothing else failed" 0 "$(awk '$2 != 201 && $2 != 429' "$T/conns/results" | wc -l)"
-other=$(curl -s --max-time 10 -o /dev/null -w '%{http_code}' --interface 127.0.0.3 -X POST -d user_id=other2 "$BASE_URL/api/events/abuse/reservations")
+other=$(curl -s --max-time 10 -o /dev/null -w '%{http_code}' --interface 127.0.0.3 -H "Authorization: Bearer $(token other2)" -X POST -d user_id=other2 "$BASE_URL/api/events/abuse/reservations")
 check_eq "another address is served" 201 "$other"
 
 # --- Redis: ACL users, no TCP ----------------------------------------------------------

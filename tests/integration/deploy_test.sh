@@ -199,6 +199,13 @@ inside() {
   echo "reconciler:$rpass" > /etc/seckill/redis-reconciler.pass
   rm -f /etc/nginx/sites-enabled/default
   ln -s ../sites-available/seckill /etc/nginx/sites-enabled/seckill
+  # The site's sign-in key: its public half named in the cluster config, its
+  # private half with the sign-in (here: the test, which mints the tokens).
+  mkdir -p /etc/seckill/keys
+  /usr/local/bin/seckill-admin keygen --private "$T/site.key" --public /etc/seckill/keys/site.pub > /dev/null \
+    || not_ok "seckill-admin keygen"
+  printf '\n[identity]\nkey site = ES256 /etc/seckill/keys/site.pub\n' >> /etc/seckill/cluster.conf
+  site_token() { /usr/local/bin/seckill-admin token --key "$T/site.key" --kid site --user "$1"; }
 
   # -- Redis and MariaDB
   redis-server "$T/redis/redis.conf" > "$J/redis.log" 2>&1 &
@@ -236,15 +243,18 @@ inside() {
   check_eq "nginx's workers run as www-data" "www-data" "$(ps -o user= --ppid "$(cat /run/nginx.pid 2>/dev/null || echo 1)" | sort -u | tr '\n' ' ' | sed 's/ $//')"
 
   local code body
-  code=$(curl -s -o "$T/reserve.json" -w '%{http_code}' -X POST --data user_id=deploy1 \
+  code=$(curl -s -o "$T/reserve.json" -w '%{http_code}' -X POST -H "Authorization: Bearer $(site_token deploy1)" \
     http://127.0.0.1/api/events/deploy/reservations)
   body=$(cat "$T/reserve.json" 2>/dev/null)
   check_eq "a reservation through the installed site answers 201" 201 "$code"
   local order
   order=$(jq -r '.order_id // empty' <<< "$body" 2>/dev/null)
   if [ -n "$order" ]; then ok "the 201 names an order ($order)"; else not_ok "the 201 names an order" "body: $body"; fi
+  check_eq "without a token: 401 (deploy/'s /buy/ticket and API are signed in)" "401 401" \
+    "$(curl -s -o /dev/null -w '%{http_code}' -X POST --data user_id=deploy1 http://127.0.0.1/api/events/deploy/reservations) $(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1/buy/ticket)"
+  check_eq "no demo sign-in on an installed site" 404 "$(curl -s -o /dev/null -w '%{http_code}' -X POST --data name=x http://127.0.0.1/demo/sign-in)"
   check_eq "the one ticket is gone: the next buyer gets 409" 409 \
-    "$(curl -s -o /dev/null -w '%{http_code}' -X POST --data user_id=deploy2 http://127.0.0.1/api/events/deploy/reservations)"
+    "$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "Authorization: Bearer $(site_token deploy2)" http://127.0.0.1/api/events/deploy/reservations)"
   check_eq "the workers raise the sold-out flag in /run/seckill/soldout" seckill \
     "$(stat -c %U /run/seckill/soldout/deploy 2>/dev/null)"
   check_eq "the metrics of a node through the local-only listener" 200 \

@@ -21,8 +21,10 @@ check_eq "metrics are not on the public port" 404 "$(curl -s --max-time 10 -o /d
 check_eq "nor the operator status" 404 "$(curl -s --max-time 10 -o /dev/null -w '%{http_code}' "$BASE_URL/status/met")"
 nginx_before=$(curl -s --max-time 10 "$ADMIN_URL/nginx_status" | awk 'NR == 3 {print $3}')
 
-# The sale: one bad request, 60 users for 40 tickets, 5 payments.
-http POST /api/events/met/reservations "user_id=bad%2Fid"
+# The sale: one bad request (an invalid event id), one without a token, 60
+# users for 40 tickets, 5 payments.
+http POST "/api/events/bad%2Fid/reservations" "user_id=m0"
+TOKEN=none http POST /api/events/met/reservations "user_id=m0"
 d=$(buy met 1 60 10)
 orders_of "$d" | head -5 | while read -r o u; do http POST "/api/orders/$o/payment" "user_id=$u"; done
 scrape "$T/after"
@@ -32,6 +34,7 @@ check_eq "reserved: +40" 40 "$(delta seckill_requests_total 'outcome="reserved"'
 sold_out=$(delta seckill_requests_total 'outcome="sold_out"')
 check "sold out answered by workers: at least one, at most 20 ($sold_out)" test "$sold_out" -ge 1 -a "$sold_out" -le 20
 check_eq "bad_request: +1" 1 "$(delta seckill_requests_total 'endpoint="reserve",outcome="bad_request"')"
+check_eq "unauthorized: +1" 1 "$(delta seckill_requests_total 'endpoint="reserve",outcome="unauthorized"')"
 check_eq "payments: +5 ok" 5 "$(delta seckill_requests_total 'endpoint="pay",outcome="ok"')"
 hist=$(delta seckill_request_duration_seconds_count 'endpoint="reserve"')
 check "the latency histogram counted every reservation the workers answered ($hist)" test "$hist" -ge 41

@@ -18,6 +18,7 @@ DB=$VAR/nodes/n2.sqlite
 create_event f9 100000
 # locked: true when another process holds n2's file's write lock
 locked() { ! sqlite3 -cmd '.timeout 0' "$DB" 'BEGIN IMMEDIATE; ROLLBACK;' > /dev/null 2>&1; }
+tokens_for $(seq -f 'f9-t%g' 1 30) $(seq -f 'f9-%g' 1 200)  # minted before the lock is taken
 mkfifo "$T/lock.in"
 sqlite3 "$DB" < "$T/lock.in" > "$T/locker.out" 2>&1 &
 locker=$!
@@ -27,7 +28,7 @@ wait_until 5 "[f9] the test holds n2's file's lock" locked
 for i in $(seq 1 200); do echo "POST /api/events/f9/reservations user_id=f9-$i"; done | race 20 "$T/f9"
 # Probes one at a time, each timed by curl: how long a 503 takes.
 for i in $(seq 1 30); do
-  curl -s -o /dev/null --max-time 10 -w '%{http_code} %{time_total}\n' -X POST -d "user_id=f9-t$i" "$BASE_URL/api/events/f9/reservations"
+  curl -s -o /dev/null --max-time 10 -w '%{http_code} %{time_total}\n' -H "Authorization: Bearer ${TOKENS[f9-t$i]}" -X POST -d "user_id=f9-t$i" "$BASE_URL/api/events/f9/reservations"
 done > "$T/probes"
 held_through=no; locked && held_through=yes
 echo "COMMIT;" >&7; exec 7>&-

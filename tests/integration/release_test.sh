@@ -22,7 +22,7 @@ trap 'rm -rf "$T"' EXIT
 # command-line variables; this make stands alone, on the same build as the suite.
 MAKE=(env MAKEFLAGS= make -s -C "$ROOT")
 case $BUILD in *build-san) MAKE+=(SANITIZE=1) ;; esac
-PROGRAMS=(seckill-worker seckill-admin seckill-reconciler seckill-hello)
+PROGRAMS=(seckill-worker seckill-admin seckill-reconciler seckill-hello seckill-signin)
 INSTALLED_PROGRAMS=(seckill-worker seckill-admin seckill-reconciler)
 MANS=(man1/seckill-admin.1 man8/seckill-worker.8 man8/seckill-reconciler.8)
 

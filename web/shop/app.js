@@ -1,8 +1,12 @@
 // app.js — the buyer's page. It uses only the public API (docs/api.md):
+//   POST /demo/sign-in                            name → a token (the local stack's demo sign-in,
+//                                                 the stand-in for a site's real sign-in)
 //   GET  /api/events/{event}                      what remains, and when it opens and closes, every 2 s
-//   POST /api/events/{event}/reservations         user_id → 201 / 409 / 429 / 425 / 410 / 404 / 503
-//   GET  /api/orders/{id}?user_id=                the order (to load it, or to confirm an expiry)
-//   POST /api/orders/{id}/payment | /cancellation user_id
+//   POST /api/events/{event}/reservations         signed in → 201 / 409 / 429 / 425 / 410 / 401 / 404 / 503
+//   GET  /api/orders/{id}                         signed in: the order (to load it, or to confirm an expiry)
+//   POST /api/orders/{id}/payment | /cancellation signed in
+// The token is kept in memory only (never in storage): a reload signs in
+// again. Every signed-in call sends it as "Authorization: Bearer <token>".
 // Every outcome is said in the polite live region #message. Before the
 // event opens, the page counts down to opens_at and its Reserve button is
 // disabled until then; after closes_at it stays disabled.
@@ -13,11 +17,12 @@
   const TIMEOUT_MS = 8000;
   const $ = (id) => document.getElementById(id);
   const el = {};
-  for (const id of ['buy', 'user', 'new-user', 'event', 'left', 'left-bar', 'reserve', 'message', 'held', 'held-id',
+  for (const id of ['buy', 'user', 'new-user', 'sign-in', 'who', 'event', 'left', 'left-bar', 'reserve', 'message', 'held', 'held-id',
     'load', 'order', 'order-title', 'order-id', 'order-event', 'order-status', 'countdown-row', 'countdown', 'pay',
     'cancel', 'opening']) el[id] = $(id);
 
   let order = null;    // {order_id, event, user_id, status, deadline (local ms)} once there is one
+  let auth = null;     // {token, user, expires (local ms)} once signed in: memory only
   let heldId = '';     // the order named by a 429
   let busy = false;    // one request from a button at a time
   let ticker = 0, stockTimer = 0, stockGen = 0, confirmTries = 0;
@@ -59,10 +64,12 @@
 
   // api METHOD PATH [PARAMS]: {status, body, date}; status 0 when the
   // network failed or nothing answered within 8 s. POST params go as a form.
+  // Signed in, the call carries the token; a 401 forgets it.
   async function api(method, path, params) {
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(), TIMEOUT_MS);
     const init = { method, cache: 'no-store', signal: abort.signal };
+    if (auth && !path.startsWith('/demo/')) init.headers = { Authorization: `Bearer ${auth.token}` };
     let url = path;
     if (params && method === 'POST') init.body = new URLSearchParams(params);
     else if (params) url += '?' + new URLSearchParams(params);
@@ -70,6 +77,7 @@
       const res = await fetch(url, init);
       let body = null;
       try { body = await res.json(); } catch (e) { /* not JSON */ }
+      if (res.status === 401 && init.headers) signedOut();
       return { status: res.status, body, date: res.headers.get('Date') };
     } catch (e) {
       return { status: 0, body: null, date: null };
@@ -96,6 +104,35 @@
     store('seckill.user', user);
     return { user, event };
   }
+
+  // --- signing in (the demo sign-in) ------------------------------------------------
+  function signedOut() {
+    auth = null;
+    setText(el.who, 'Not signed in.');
+  }
+  // signIn USER: a token for USER from the demo sign-in; true when signed in.
+  async function signIn(user) {
+    const r = await api('POST', '/demo/sign-in', { name: user });
+    if (r.status === 200 && r.body && r.body.token) {
+      auth = { token: r.body.token, user: r.body.user_id, expires: localTime(r.body.expires_at, r.date) };
+      setText(el.who, `Signed in as ${auth.user}.`);
+      return true;
+    }
+    signedOut();
+    if (r.status === 404) say('error', 'No sign-in on this site: the demo sign-in is off.');
+    else if (r.status === 400) say('error', `Sign-in refused: ${(r.body && r.body.message) || 'check the user id'}.`);
+    else if (isBusy(r)) say('error', BUSY);
+    else say('error', `Sign-in failed (HTTP ${r.status}): try again.`);
+    return false;
+  }
+  // signedInAs USER: signs in as USER unless already signed in as USER with a
+  // token valid for another minute.
+  async function signedInAs(user) {
+    if (auth && auth.user === user && auth.expires > Date.now() + 60000) return true;
+    return signIn(user);
+  }
+  // The 401 of a signed-in call: the sign-in is gone (expired, or the key rotated).
+  const SIGN_IN_AGAIN = 'Your sign-in is no longer valid: sign in again.';
 
   // run FN: one button request at a time; the button says it is busy.
   async function run(button, fn) {
@@ -189,8 +226,9 @@
   }
   // The countdown reached zero: ask the server what became of the order.
   async function confirmExpiry() {
+    if (!auth) return;
     const o = order;
-    const r = await api('GET', `/api/orders/${enc(o.order_id)}`, { user_id: o.user_id });
+    const r = await api('GET', `/api/orders/${enc(o.order_id)}`);
     if (order !== o) return;
     if (r.status === 200 && r.body.status === 'reserved' && ++confirmTries <= 5) {
       setTimeout(confirmExpiry, 1000);  // the server's clock is behind ours
@@ -214,12 +252,14 @@
     }
   }
   async function loadOrder(id, user) {
-    const r = await api('GET', `/api/orders/${enc(id)}`, { user_id: user });
+    if (!(await signedInAs(user))) return;
+    const r = await api('GET', `/api/orders/${enc(id)}`);
     if (r.status === 200) {
       setOrder(r.body, r.date);
       el.held.hidden = true;
       sayStatus();
     } else if (r.status === 404) say('error', `No order ${id} for user ${user}.`);
+    else if (r.status === 401) say('error', SIGN_IN_AGAIN);
     else if (isBusy(r)) say('error', BUSY);
     else say('error', `Could not load order ${id} (HTTP ${r.status}).`);
   }
@@ -228,8 +268,9 @@
   async function reserve() {
     const v = inputs();
     if (!v) return;
+    if (!(await signedInAs(v.user))) return;
     say('info', 'Reserving…');
-    const r = await api('POST', `/api/events/${enc(v.event)}/reservations`, { user_id: v.user });
+    const r = await api('POST', `/api/events/${enc(v.event)}/reservations`);
     const b = r.body || {};
     el.held.hidden = true;
     if (r.status === 201) {
@@ -250,6 +291,8 @@
       say('warn', `Limit reached: you already hold a ticket for ${v.event}.`);
     } else if (r.status === 429) {
       say('error', 'Too many requests from this address: wait a moment, then try again.');
+    } else if (r.status === 401) {
+      say('error', SIGN_IN_AGAIN);
     } else if (r.status === 404) {
       say('error', `Unknown event “${v.event}”: check the event id.`);
     } else if (r.status === 400) {
@@ -265,7 +308,7 @@
   async function closeOrder(action) {
     const o = order;
     if (!o) return;
-    const r = await api('POST', `/api/orders/${enc(o.order_id)}/${action}`, { user_id: o.user_id });
+    const r = await api('POST', `/api/orders/${enc(o.order_id)}/${action}`);
     if (order !== o) return;
     if (r.status === 200) {
       order.status = r.body.status;
@@ -273,7 +316,7 @@
       sayStatus();
     } else if (r.status === 409 || r.status === 410) {
       // Already paid (409), or closed (410: expired or cancelled): ask which.
-      const g = await api('GET', `/api/orders/${enc(o.order_id)}`, { user_id: o.user_id });
+      const g = await api('GET', `/api/orders/${enc(o.order_id)}`);
       if (order !== o) return;
       order.status = g.status === 200 ? g.body.status : r.status === 409 ? 'paid' : 'expired';
       showOrder();
@@ -282,6 +325,8 @@
       else sayStatus();
     } else if (r.status === 404) {
       say('error', `No order ${o.order_id} for user ${o.user_id}.`);
+    } else if (r.status === 401) {
+      say('error', SIGN_IN_AGAIN);
     } else if (isBusy(r)) {
       say('error', BUSY);
     } else {
@@ -294,10 +339,17 @@
   el.pay.addEventListener('click', () => run(el.pay, () => closeOrder('payment')));
   el.cancel.addEventListener('click', () => run(el.cancel, () => closeOrder('cancellation')));
   el.load.addEventListener('click', () => run(el.load, () => loadOrder(heldId, el.user.value.trim())));
+  el['sign-in'].addEventListener('click', () => run(el['sign-in'], async () => {
+    const user = el.user.value.trim();
+    if (!ID.test(user)) { say('error', 'Enter a user id: 1–64 letters, digits, “_”, “.” or “-”.'); el.user.focus(); return; }
+    store('seckill.user', user);
+    if (await signIn(user)) say('ok', `Signed in as ${user}.`);
+  }));
   el['new-user'].addEventListener('click', () => {
     el.user.value = newUserId();
     store('seckill.user', el.user.value);
-    say('info', `Your user id is now ${el.user.value}.`);
+    signedOut();
+    say('info', `Your user id is now ${el.user.value}: sign in to use it.`);
   });
   el.user.addEventListener('change', () => { if (ID.test(el.user.value.trim())) store('seckill.user', el.user.value.trim()); });
   el.event.addEventListener('change', () => {
