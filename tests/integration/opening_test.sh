@@ -71,10 +71,12 @@ watch_flags() {
 # Reservations one after the other from 0.5 s before the time, until a 201.
 probe() {
   local i=0 t code
+  tokens_for $(seq -f 'p%g' 1 2000)  # signed in beforehand: the loop only sends
   while [ "$(redis_ms)" -lt $((opens - 500)) ]; do sleep 0.01; done
   while [ $i -lt 2000 ]; do
     i=$((i + 1)); t=$EPOCHREALTIME
-    code=$(curl -s -o /dev/null --max-time 5 -w '%{http_code}' -X POST -d "user_id=p$i" "$BASE_URL/api/events/op/reservations")
+    code=$(curl -s -o /dev/null --max-time 5 -w '%{http_code}' -X POST \
+      -H "Authorization: Bearer ${TOKENS[p$i]}" "$BASE_URL/api/events/op/reservations")
     echo "$t $code"
     [ "$code" = 201 ] && break
   done
