@@ -6,6 +6,7 @@
 #include <cstring>
 #include <string_view>
 
+#include "common/redis_cluster.h"
 
 namespace seckill {
 namespace {
@@ -22,6 +23,22 @@ bool IsTransientError(const char* msg) {
 
 Status RedisAddress::Parse(const std::string& text, RedisAddress* out) {
   RedisAddress a;
+  if (text.rfind("cluster:", 0) == 0) {
+    size_t from = 8;
+    while (from <= text.size()) {
+      size_t comma = text.find(',', from);
+      if (comma == std::string::npos) comma = text.size();
+      RedisAddress node;
+      node.password = out->password;
+      Status st = Parse(text.substr(from, comma - from), &node);
+      if (!st.ok() || !node.cluster.empty()) return Status::Invalid("redis cluster address: bad node in '" + text + "'");
+      a.cluster.push_back(node);
+      from = comma + 1;
+    }
+    a.password = out->password;
+    *out = a;
+    return Status::Ok();
+  }
   if (text.rfind("unix:", 0) == 0) {
     a.unix_path = text.substr(5);
     if (a.unix_path.empty()) return Status::Invalid("redis address: empty unix socket path");
@@ -40,11 +57,40 @@ Status RedisAddress::Parse(const std::string& text, RedisAddress* out) {
 }
 
 std::string RedisAddress::ToString() const {
+  if (!cluster.empty()) {
+    std::string s = "cluster:";
+    for (size_t i = 0; i < cluster.size(); i++) s += (i ? "," : "") + cluster[i].ToString();
+    return s;
+  }
   return unix_path.empty() ? host + ":" + std::to_string(port) : "unix:" + unix_path;
 }
 
 RedisClient::RedisClient(RedisAddress address, int timeout_ms)
-    : address_(std::move(address)), timeout_ms_(timeout_ms) {}
+    : address_(std::move(address)), timeout_ms_(timeout_ms) {
+  if (!address_.cluster.empty()) {
+    std::vector<RedisAddress> seeds = address_.cluster;
+    for (auto& s : seeds) s.password = address_.password;  // set after Parse (a password file)
+    cluster_ = std::make_unique<RedisCluster>(std::move(seeds), timeout_ms);
+  }
+}
+
+uint64_t RedisClient::round_trips() const { return cluster_ ? cluster_->round_trips() : round_trips_; }
+uint64_t RedisClient::errors() const { return cluster_ ? cluster_->errors() : errors_; }
+
+Status RedisClient::RunIdOf(const std::string& key, std::string* run_id) {
+  if (cluster_) return cluster_->RunIdOf(key, run_id);
+  Status st = EnsureConnected();
+  if (!st.ok()) errors_++;
+  *run_id = run_id_;
+  return st;
+}
+
+std::string RedisClient::NodeOf(const std::string& key) { return cluster_ ? cluster_->NodeOf(key) : ""; }
+
+Status RedisClient::ConfirmWrites() {
+  if (!cluster_ || confirm_replicas_ <= 0) return Status::Ok();
+  return cluster_->WaitReplicas(confirm_replicas_, confirm_ms_);
+}
 
 RedisClient::~RedisClient() { Drop(); }
 
@@ -65,6 +111,7 @@ Status RedisClient::EnsureConnected() {
     return Status::Unavailable("redis " + address_.ToString() + ": " + why);
   }
   redisSetTimeout(ctx_, tv);
+  connects_++;
   if (!address_.password.empty()) {
     std::vector<std::string> auth = {"AUTH"};
     size_t colon = address_.password.find(':');
@@ -149,6 +196,7 @@ Reply RedisClient::Raw(const std::vector<std::string>& argv, Status* status, boo
 }
 
 Reply RedisClient::Command(const std::vector<std::string>& argv, Status* status) {
+  if (cluster_) return cluster_->Command(argv, status);
   return Send(argv, nullptr, status);
 }
 
@@ -168,6 +216,7 @@ Reply RedisClient::Send(const std::vector<std::string>& argv, std::string* run_i
 }
 
 std::vector<Reply> RedisClient::Pipeline(const std::vector<std::vector<std::string>>& commands, Status* status) {
+  if (cluster_) return cluster_->Pipeline(commands, status);
   std::vector<Reply> replies;
   *status = EnsureConnected();
   if (!status->ok() || commands.empty()) return replies;
@@ -226,6 +275,7 @@ Status RedisClient::LoadScript(size_t script, std::string* sha) {
 }
 
 Reply RedisClient::Eval(ScriptCall call, Status* status) {
+  if (cluster_) return cluster_->Eval(std::move(call), status);
   std::vector<std::string>& argv = call.argv;
   if (call.script < shas_.size() && !shas_[call.script].empty()) {
     argv[1] = shas_[call.script];
@@ -248,6 +298,7 @@ Reply RedisClient::Eval(ScriptCall call, Status* status) {
 }
 
 std::vector<Reply> RedisClient::EvalPipeline(std::vector<ScriptCall> calls, Status* status) {
+  if (cluster_) return cluster_->EvalPipeline(std::move(calls), status);
   std::vector<std::vector<std::string>> commands;
   commands.reserve(calls.size());
   for (ScriptCall& call : calls) {

@@ -9,6 +9,11 @@
 // an I/O error that may have come after the command ran; a write refused
 // because the server had closed the connection (EPIPE) is sent once more on
 // a fresh one, and NOSCRIPT is retried after SCRIPT LOAD.
+//
+// Cluster mode: with an address "cluster:host:port,host:port…" (any nodes of
+// a Redis Cluster), every call is routed to the master of its first key's
+// slot by common/redis_cluster.h, over one plain RedisClient per master;
+// run_id() is then empty: ask RunIdOf(key).
 #pragma once
 #include <hiredis/hiredis.h>
 
@@ -31,11 +36,15 @@ struct RedisAddress {
   std::string host;       // set for "host:port"
   int port = 0;
   std::string password;   // AUTH when not empty ("user:password" for an ACL user)
+  std::vector<RedisAddress> cluster;  // set for "cluster:host:port,…": the seed nodes
 
-  // Parses "unix:/path/to/sock" or "host:port". Returns Invalid on anything else.
+  // Parses "unix:/path/to/sock", "host:port" or "cluster:host:port,host:port…".
+  // Returns Invalid on anything else. Keeps out->password (for every node).
   static Status Parse(const std::string& text, RedisAddress* out);
   std::string ToString() const;
 };
+
+class RedisCluster;
 
 class RedisClient {
  public:
@@ -68,10 +77,27 @@ class RedisClient {
   // the load and the send) comes back as that call's error reply.
   std::vector<Reply> EvalPipeline(std::vector<ScriptCall> calls, Status* status);
 
+  // The run_id of the server that holds `key` (this one; in cluster mode
+  // the master of its slot), connecting first if needed.
+  Status RunIdOf(const std::string& key, std::string* run_id);
+  // The server that holds `key`: "" on a single server; in cluster mode its
+  // master's "host:port" by the current slot map ("" when none is known).
+  std::string NodeOf(const std::string& key);
+  bool is_cluster() const { return cluster_ != nullptr; }
+
+  // Acknowledged means replicated (cluster mode): after set_confirm(n, ms),
+  // ConfirmWrites() sends WAIT n ms to the node of the last call and
+  // returns Ok only when n replicas hold this process's writes to it;
+  // Unavailable otherwise. Ok at once on a single server or when n is 0.
+  void set_confirm(int replicas, int timeout_ms) { confirm_replicas_ = replicas; confirm_ms_ = timeout_ms; }
+  Status ConfirmWrites();
+
   // Counts round trips to Redis since start (for the benchmarks and metrics).
-  uint64_t round_trips() const { return round_trips_; }
+  uint64_t round_trips() const;
   // Calls that failed with Unavailable (unreachable, broken connection).
-  uint64_t errors() const { return errors_; }
+  uint64_t errors() const;
+  // Connections opened so far (a change between two calls: not the same connection).
+  uint64_t connects() const { return connects_; }
   const RedisAddress& address() const { return address_; }
 
   // The run_id (INFO server) of the Redis process behind the current
@@ -101,6 +127,10 @@ class RedisClient {
   std::string run_id_;
   uint64_t round_trips_ = 0;
   uint64_t errors_ = 0;
+  uint64_t connects_ = 0;
+  std::unique_ptr<RedisCluster> cluster_;  // set in cluster mode: every call goes through it
+  int confirm_replicas_ = 0;
+  int confirm_ms_ = 0;
 };
 
 }  // namespace seckill

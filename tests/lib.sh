@@ -135,7 +135,7 @@ http() {
 
 # reconciler_argv: the reconciler against the test stack, no lock file, in RECONCILER_ARGV.
 reconciler_argv() {
-  RECONCILER_ARGV=("$BUILD/seckill-reconciler" --redis "unix:$REDIS_SOCK"
+  RECONCILER_ARGV=("$BUILD/seckill-reconciler" --redis "$REDIS_ADDR"
     --redis-password-file "$VAR/secrets/redis-reconciler.pass" --mysql-port "$MYSQL_PORT"
     --mysql-password-file "$VAR/secrets/mysql-reconciler.pass" --no-lock)
 }
