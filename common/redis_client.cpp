@@ -1,5 +1,7 @@
 #include "common/redis_client.h"
 
+#include <poll.h>
+#include <sys/socket.h>
 #include <sys/time.h>
 
 #include <cerrno>
@@ -100,8 +102,23 @@ void RedisClient::Drop() {
   run_id_.clear();
 }
 
+// True when the server has closed `fd` (EOF or an error waiting to be read)
+// while it was idle: a command written now would not be delivered. On a
+// unix socket the write itself fails (EPIPE, below); on TCP the write
+// succeeds and only the read fails, which looks like a command that may
+// have run. Nothing is ever pending on an idle connection, so anything
+// readable means closed.
+static bool PeerClosed(int fd) {
+  struct pollfd p = {fd, POLLIN, 0};
+  if (poll(&p, 1, 0) <= 0) return false;
+  char c;
+  ssize_t n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+  return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+}
+
 Status RedisClient::EnsureConnected() {
-  if (ctx_) return Status::Ok();
+  if (ctx_ && !PeerClosed(ctx_->fd)) return Status::Ok();
+  if (ctx_) Drop();  // closed by the server while idle (a restart): reconnect, nothing was sent
   struct timeval tv = {timeout_ms_ / 1000, (timeout_ms_ % 1000) * 1000};
   ctx_ = address_.unix_path.empty() ? redisConnectWithTimeout(address_.host.c_str(), address_.port, tv)
                                     : redisConnectUnixWithTimeout(address_.unix_path.c_str(), tv);

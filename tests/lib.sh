@@ -5,6 +5,7 @@
 # start_stack [SERVICES]  starts a private stack (scripts/stack) in a fresh
 #                         temporary var dir on free loopback ports; it is
 #                         stopped and removed when the test file exits.
+# start_cluster_stack [SERVICES]   the same with a Redis Cluster (3 + 3 nodes)
 # ok NAME / not_ok NAME WHY / check NAME CMD... / check_eq NAME WANT GOT
 #                          TAP-style results; finish prints the file's summary
 # skip NAME WHY            a skipped test ("ok - NAME # SKIP WHY"); tests/run
@@ -112,6 +113,23 @@ start_stack() {
     not_ok "stack starts" "see above"
     exit 1
   }
+}
+
+# start_cluster_stack [SERVICES]: start_stack with Redis as a cluster of 3
+# masters and 3 replicas (SECKILL_REDIS_MODE=cluster, scripts/redis-cluster)
+# on 6 free ports whose bus ports (+10000) are free too.
+start_cluster_stack() {
+  export SECKILL_REDIS_MODE=cluster SECKILL_REDIS_CLUSTER_PORT
+  local p i busy
+  while :; do
+    p=$((20000 + RANDOM % 2000)); busy=0
+    for ((i = 0; i < 6; i++)); do
+      { (exec 3<>"/dev/tcp/127.0.0.1/$((p + i))") || (exec 3<>"/dev/tcp/127.0.0.1/$((p + i + 10000))"); } 2>/dev/null && busy=1
+    done
+    [ $busy = 1 ] || break
+  done
+  SECKILL_REDIS_CLUSTER_PORT=$p
+  start_stack "$@"
 }
 
 stop_stack() {
