@@ -1,5 +1,6 @@
 #include "common/redis_cluster.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
@@ -198,6 +199,21 @@ Reply RedisCluster::Routed(int slot, const std::function<Reply(RedisClient*, Sta
   return nullptr;
 }
 
+bool RedisCluster::GroupByMaster(size_t n, const std::function<int(size_t)>& slot_of, Groups* groups, Status* status) {
+  for (size_t i = 0; i < n; i++) {
+    int slot = slot_of(i);
+    RedisClient* c = Owner(slot < 0 ? 0 : slot, status);  // a keyless command goes with slot 0's master
+    if (!c) {
+      errors_++;
+      return false;
+    }
+    auto it = std::find_if(groups->begin(), groups->end(), [c](const auto& g) { return g.first == c; });
+    if (it == groups->end()) it = groups->insert(groups->end(), {c, {}});
+    it->second.push_back(i);
+  }
+  return true;
+}
+
 Reply RedisCluster::Command(const std::vector<std::string>& argv, Status* status) {
   return Routed(SlotOf(argv), [&](RedisClient* c, Status* st) { return c->Command(argv, st); }, status);
 }
@@ -208,29 +224,18 @@ Reply RedisCluster::Eval(ScriptCall call, Status* status) {
 
 std::vector<Reply> RedisCluster::Pipeline(const std::vector<std::vector<std::string>>& commands, Status* status) {
   std::vector<Reply> replies(commands.size());
-  // Group by master, in order of first appearance; keyless commands go with the first group.
-  std::map<RedisClient*, std::vector<size_t>> groups;
-  std::vector<RedisClient*> order;
-  for (size_t i = 0; i < commands.size(); i++) {
-    int slot = SlotOf(commands[i]);
-    RedisClient* c = Owner(slot < 0 ? 0 : slot, status);
-    if (!c) {
-      errors_++;
-      return {};
-    }
-    if (!groups.count(c)) order.push_back(c);
-    groups[c].push_back(i);
-  }
-  for (RedisClient* c : order) {
+  Groups groups;
+  if (!GroupByMaster(commands.size(), [&](size_t i) { return SlotOf(commands[i]); }, &groups, status)) return {};
+  for (auto& [c, members] : groups) {
     std::vector<std::vector<std::string>> part;
-    for (size_t i : groups[c]) part.push_back(commands[i]);
+    for (size_t i : members) part.push_back(commands[i]);
     std::vector<Reply> got = c->Pipeline(part, status);
     if (!status->ok()) {
       stale_ = true;
       errors_++;
       return {};
     }
-    for (size_t k = 0; k < got.size(); k++) replies[groups[c][k]] = std::move(got[k]);
+    for (size_t k = 0; k < got.size(); k++) replies[members[k]] = std::move(got[k]);
   }
   for (size_t i = 0; i < replies.size(); i++) {
     if (!IsRedirect(replies[i])) continue;
@@ -243,21 +248,11 @@ std::vector<Reply> RedisCluster::Pipeline(const std::vector<std::vector<std::str
 
 std::vector<Reply> RedisCluster::EvalPipeline(std::vector<ScriptCall> calls, Status* status) {
   std::vector<Reply> replies(calls.size());
-  std::map<RedisClient*, std::vector<size_t>> groups;
-  std::vector<RedisClient*> order;
-  for (size_t i = 0; i < calls.size(); i++) {
-    int slot = SlotOf(calls[i].argv);
-    RedisClient* c = Owner(slot < 0 ? 0 : slot, status);
-    if (!c) {
-      errors_++;
-      return {};
-    }
-    if (!groups.count(c)) order.push_back(c);
-    groups[c].push_back(i);
-  }
-  for (RedisClient* c : order) {
+  Groups groups;
+  if (!GroupByMaster(calls.size(), [&](size_t i) { return SlotOf(calls[i].argv); }, &groups, status)) return {};
+  for (auto& [c, members] : groups) {
     std::vector<ScriptCall> part;
-    for (size_t i : groups[c]) part.push_back(calls[i]);
+    for (size_t i : members) part.push_back(calls[i]);
     std::vector<Reply> got = c->EvalPipeline(std::move(part), status);
     if (!status->ok()) {
       stale_ = true;
@@ -265,7 +260,7 @@ std::vector<Reply> RedisCluster::EvalPipeline(std::vector<ScriptCall> calls, Sta
       return {};
     }
     last_ = c;
-    for (size_t k = 0; k < got.size(); k++) replies[groups[c][k]] = std::move(got[k]);
+    for (size_t k = 0; k < got.size(); k++) replies[members[k]] = std::move(got[k]);
   }
   for (size_t i = 0; i < replies.size(); i++) {
     if (!IsRedirect(replies[i])) continue;

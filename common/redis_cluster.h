@@ -27,6 +27,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <utility>
 #include <memory>
 #include <string>
 #include <vector>
@@ -79,6 +80,10 @@ class RedisCluster {
   // Sends with `send` to slot's owner (any master when slot < 0), following redirects.
   Reply Routed(int slot, const std::function<Reply(RedisClient*, Status*)>& send, Status* status);
   int SlotOf(const std::vector<std::string>& argv) const;
+  // Items 0..n-1 grouped by the master of slot_of(i), masters in order of
+  // first appearance. False (with *status) when a slot has no master.
+  using Groups = std::vector<std::pair<RedisClient*, std::vector<size_t>>>;
+  bool GroupByMaster(size_t n, const std::function<int(size_t)>& slot_of, Groups* groups, Status* status);
 
   std::vector<RedisAddress> seeds_;
   int timeout_ms_;

@@ -2,6 +2,7 @@
 // against a real cluster of 3 masters and 3 replicas (redis_cluster_server.h). [cluster]
 //   1. events spread over every master, routed by their hash tag; EVALSHA
 //      by its first key; the ServerRunId is the event's master's run_id;
+//   1b. a pipeline split by master, its replies in the order sent;
 //   2. MOVED: a slot moved by hand is followed and the map read again; the
 //      moved event waits for a check against its new master's run_id;
 //   3. ASK: a migrating slot's new keys go to the importing node (ASKING),
@@ -106,6 +107,31 @@ TEST_CASE("[cluster] 30 events land on all 3 masters; scripts run on each event'
     CHECK(st.ok());
   }
   CHECK(masters.size() == 3);
+}
+
+TEST_CASE("[cluster] a pipeline over events on every master answers in order, one round trip per master") {
+  RedisClusterServer& cl = RedisClusterServer::Get();
+  auto c = cl.Client();
+  std::vector<std::vector<std::string>> cmds;
+  std::set<std::string> nodes;
+  for (int i = 0; i < 12; i++) {
+    std::string key = EventKeys("pipe" + std::to_string(i) + "-" + std::to_string(getpid())).meta;
+    nodes.insert(c->NodeOf(key));
+    cmds.push_back({"HSET", key, "n", std::to_string(i)});
+    cmds.push_back({"HGET", key, "n"});
+  }
+  cmds.push_back({"PING"});  // keyless: with the first group
+  REQUIRE(nodes.size() == 3);
+  Status st;
+  c->Pipeline(cmds, &st);  // opens the connections (each reads INFO once)
+  REQUIRE(st.ok());
+  const uint64_t before = c->round_trips();
+  std::vector<Reply> rs = c->Pipeline(cmds, &st);
+  REQUIRE_MESSAGE(st.ok(), st.message());
+  CHECK(c->round_trips() - before == 3);
+  REQUIRE(rs.size() == cmds.size());
+  for (int i = 0; i < 12; i++) CHECK(Str(rs[2 * i + 1]) == std::to_string(i));
+  CHECK(rs.back()->type == REDIS_REPLY_STATUS);
 }
 
 TEST_CASE("[cluster] MOVED: a slot moved by hand is followed, and the map read again") {
