@@ -113,7 +113,15 @@ class RedisClusterServer {
     create += " --cluster-replicas 1 --cluster-yes > '" + dir_ + "/create.log' 2>&1";
     if (std::system(create.c_str()) != 0) return;
     for (int i = 0; i < kNodes; i++)
-      if (!WaitFor([&] { return Info(i, "CLUSTER", "INFO").find("cluster_state:ok") != std::string::npos; })) return;
+      if (!WaitFor([&] {
+            // With cluster-require-full-coverage no, cluster_state:ok does not
+            // mean the node knows every slot's master yet: wait until it does.
+            std::string info = Info(i, "CLUSTER", "INFO");
+            return info.find("cluster_state:ok") != std::string::npos &&
+                   info.find("cluster_slots_ok:16384") != std::string::npos &&
+                   info.find("cluster_known_nodes:6") != std::string::npos;
+          }))
+        return;
     for (int i = 0; i < kNodes; i++)
       if (!WaitFor([&] {
             std::string r = Info(i, "INFO", "replication");
