@@ -238,7 +238,7 @@ TEST_CASE("[cluster] NOSCRIPT on the event's master (its cache emptied) reloads 
 TEST_CASE("[cluster] WAIT: confirmed once a replica holds the write; not with the replica stopped") {
   RedisClusterServer& cl = RedisClusterServer::Get();
   auto c = cl.Client();
-  c->set_confirm(1, 300);
+  c->set_confirm(1, 5000);  // generous: a loaded machine (sanitizers, parallel runs) is slow to ACK
   int m = -1;
   std::string ev = EventOn(c.get(), cl, "wait", &m);
   REQUIRE(Create(c.get(), ev) == lua::CreateEventReply::Code::kCreated);
@@ -252,7 +252,9 @@ TEST_CASE("[cluster] WAIT: confirmed once a replica holds the write; not with th
   kill(cl.pid(replica), SIGSTOP);
   Status st;
   CHECK(Reserve(c.get(), ev, ev + "-o1", &st).code == lua::ReserveReply::Code::kReserved);
+  c->set_confirm(1, 300);
   Status confirmed = c->ConfirmWrites();
+  c->set_confirm(1, 5000);
   kill(cl.pid(replica), SIGCONT);
   CHECK(confirmed.code() == Status::Code::kUnavailable);
   CHECK(Reserve(c.get(), ev, ev + "-o2", &st).code == lua::ReserveReply::Code::kReserved);
