@@ -87,6 +87,10 @@ Status RedisClient::RunIdOf(const std::string& key, std::string* run_id) {
   return st;
 }
 
+Status RedisClient::ForEachServer(const std::function<Status(RedisClient*)>& f) {
+  return cluster_ ? cluster_->ForEachMaster(f) : f(this);
+}
+
 std::string RedisClient::NodeOf(const std::string& key) { return cluster_ ? cluster_->NodeOf(key) : ""; }
 
 Status RedisClient::ConfirmWrites() {

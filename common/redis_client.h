@@ -17,6 +17,7 @@
 #pragma once
 #include <hiredis/hiredis.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -84,6 +85,10 @@ class RedisClient {
   // master's "host:port" by the current slot map ("" when none is known).
   std::string NodeOf(const std::string& key);
   bool is_cluster() const { return cluster_ != nullptr; }
+  // Calls f with this client, or in cluster mode with each master's
+  // connection in turn (what is per server: SCRIPT LOAD, INFO); returns the
+  // first error.
+  Status ForEachServer(const std::function<Status(RedisClient*)>& f);
 
   // Acknowledged means replicated (cluster mode): after set_confirm(n, ms),
   // ConfirmWrites() sends WAIT n ms to the node of the last call and

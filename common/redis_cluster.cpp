@@ -291,6 +291,19 @@ std::vector<std::string> RedisCluster::Masters(Status* status) {
   return masters_;
 }
 
+Status RedisCluster::ForEachMaster(const std::function<Status(RedisClient*)>& f) {
+  Status st;
+  std::vector<std::string> masters = Masters(&st);
+  if (!st.ok()) return st;
+  Status first;
+  for (const auto& name : masters) {
+    RedisClient* c = Node(name);
+    Status s = c ? f(c) : Status::Internal("redis cluster: bad node address " + name);
+    if (!s.ok() && first.ok()) first = s;
+  }
+  return first;
+}
+
 Status RedisCluster::WaitReplicas(int replicas, int timeout_ms) {
   if (!last_ || replicas <= 0) return Status::Ok();
   Status st;

@@ -62,6 +62,9 @@ class RedisCluster {
   std::string NodeOf(const std::string& key);
   // The masters, "host:port", of the current map (read first if needed).
   std::vector<std::string> Masters(Status* status);
+  // Calls f with the connection of every master of the current map, in turn;
+  // returns the first error (after calling it on all of them).
+  Status ForEachMaster(const std::function<Status(RedisClient*)>& f);
   // WAIT replicas timeout_ms on the node that ran the last command: Ok when
   // at least `replicas` replicas hold every write this process sent it;
   // Unavailable otherwise (or when no command was sent yet: Ok).

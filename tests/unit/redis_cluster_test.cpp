@@ -139,6 +139,20 @@ TEST_CASE("[cluster] a pipeline over events on every master answers in order, on
   CHECK(rs.back()->type == REDIS_REPLY_STATUS);
 }
 
+TEST_CASE("[cluster] ForEachServer reaches every master once") {
+  RedisClusterServer& cl = RedisClusterServer::Get();
+  auto c = cl.Client();
+  std::set<std::string> run_ids;
+  Status st = c->ForEachServer([&](RedisClient* node) {
+    Status s;
+    Reply r = node->Command({"INFO", "replication"}, &s);
+    if (s.ok() && Str(r).find("role:master") != std::string::npos) run_ids.insert(node->run_id());
+    return s;
+  });
+  CHECK(st.ok());
+  CHECK(run_ids.size() == 3);
+}
+
 TEST_CASE("[cluster] MOVED: a slot moved by hand is followed, and the map read again") {
   RedisClusterServer& cl = RedisClusterServer::Get();
   auto c = cl.Client();
