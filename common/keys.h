@@ -91,6 +91,9 @@ inline const char* kOpeningSetKey = "seckill:opening";
 inline const char* kReconcilerGroup = "reconciler";
 // The detail of the 503 a script's "not verified" answer becomes.
 inline const char* kUnverifiedRedis = "redis restarted: sales resume once the reconciler has checked it against MySQL";
+// The detail of the 503 for a write Redis made but no replica confirmed
+// (cluster mode, WAIT: common/redis_client.h ConfirmWrites).
+inline const char* kNotConfirmed = "not confirmed";
 
 struct EventKeys {
   explicit EventKeys(std::string_view event)

@@ -1,11 +1,14 @@
 #include "common/redis_client.h"
 
+#include <poll.h>
+#include <sys/socket.h>
 #include <sys/time.h>
 
 #include <cerrno>
 #include <cstring>
 #include <string_view>
 
+#include "common/redis_cluster.h"
 
 namespace seckill {
 namespace {
@@ -24,6 +27,22 @@ bool IsTransientError(const char* msg) {
 
 Status RedisAddress::Parse(const std::string& text, RedisAddress* out) {
   RedisAddress a;
+  if (text.rfind("cluster:", 0) == 0) {
+    size_t from = 8;
+    while (from <= text.size()) {
+      size_t comma = text.find(',', from);
+      if (comma == std::string::npos) comma = text.size();
+      RedisAddress node;
+      node.password = out->password;
+      Status st = Parse(text.substr(from, comma - from), &node);
+      if (!st.ok() || !node.cluster.empty()) return Status::Invalid("redis cluster address: bad node in '" + text + "'");
+      a.cluster.push_back(node);
+      from = comma + 1;
+    }
+    a.password = out->password;
+    *out = a;
+    return Status::Ok();
+  }
   if (text.rfind("unix:", 0) == 0) {
     a.unix_path = text.substr(5);
     if (a.unix_path.empty()) return Status::Invalid("redis address: empty unix socket path");
@@ -42,11 +61,44 @@ Status RedisAddress::Parse(const std::string& text, RedisAddress* out) {
 }
 
 std::string RedisAddress::ToString() const {
+  if (!cluster.empty()) {
+    std::string s = "cluster:";
+    for (size_t i = 0; i < cluster.size(); i++) s += (i ? "," : "") + cluster[i].ToString();
+    return s;
+  }
   return unix_path.empty() ? host + ":" + std::to_string(port) : "unix:" + unix_path;
 }
 
 RedisClient::RedisClient(RedisAddress address, int timeout_ms, ScriptLoading loading)
-    : address_(std::move(address)), timeout_ms_(timeout_ms), loading_(loading) {}
+    : address_(std::move(address)), timeout_ms_(timeout_ms), loading_(loading) {
+  if (!address_.cluster.empty()) {
+    std::vector<RedisAddress> seeds = address_.cluster;
+    for (auto& s : seeds) s.password = address_.password;  // set after Parse (a password file)
+    cluster_ = std::make_unique<RedisCluster>(std::move(seeds), timeout_ms, loading);
+  }
+}
+
+uint64_t RedisClient::round_trips() const { return cluster_ ? cluster_->round_trips() : round_trips_; }
+uint64_t RedisClient::errors() const { return cluster_ ? cluster_->errors() : errors_; }
+
+Status RedisClient::RunIdOf(const std::string& key, std::string* run_id) {
+  if (cluster_) return cluster_->RunIdOf(key, run_id);
+  Status st = EnsureConnected();
+  if (!st.ok()) errors_++;
+  *run_id = run_id_;
+  return st;
+}
+
+Status RedisClient::ForEachServer(const std::function<Status(RedisClient*)>& f) {
+  return cluster_ ? cluster_->ForEachMaster(f) : f(this);
+}
+
+std::string RedisClient::NodeOf(const std::string& key) { return cluster_ ? cluster_->NodeOf(key) : ""; }
+
+Status RedisClient::ConfirmWrites() {
+  if (!cluster_ || confirm_replicas_ <= 0) return Status::Ok();
+  return cluster_->WaitReplicas(confirm_replicas_, confirm_ms_);
+}
 
 RedisClient::~RedisClient() { Drop(); }
 
@@ -57,8 +109,23 @@ void RedisClient::Drop() {
   scripts_checked_ = false;
 }
 
+// True when the server has closed `fd` (EOF or an error waiting to be read)
+// while it was idle: a command written now would not be delivered. On a
+// unix socket the write itself fails (EPIPE, below); on TCP the write
+// succeeds and only the read fails, which looks like a command that may
+// have run. Nothing is ever pending on an idle connection, so anything
+// readable means closed.
+static bool PeerClosed(int fd) {
+  struct pollfd p = {fd, POLLIN, 0};
+  if (poll(&p, 1, 0) <= 0) return false;
+  char c;
+  ssize_t n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+  return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+}
+
 Status RedisClient::EnsureConnected() {
-  if (ctx_) return Status::Ok();
+  if (ctx_ && !PeerClosed(ctx_->fd)) return Status::Ok();
+  if (ctx_) Drop();  // closed by the server while idle (a restart): reconnect, nothing was sent
   struct timeval tv = {timeout_ms_ / 1000, (timeout_ms_ % 1000) * 1000};
   ctx_ = address_.unix_path.empty() ? redisConnectWithTimeout(address_.host.c_str(), address_.port, tv)
                                     : redisConnectUnixWithTimeout(address_.unix_path.c_str(), tv);
@@ -68,6 +135,7 @@ Status RedisClient::EnsureConnected() {
     return Status::Unavailable("redis " + address_.ToString() + ": " + why);
   }
   redisSetTimeout(ctx_, tv);
+  connects_++;
   if (!address_.password.empty()) {
     std::vector<std::string> auth = {"AUTH"};
     size_t colon = address_.password.find(':');
@@ -152,6 +220,7 @@ Reply RedisClient::Raw(const std::vector<std::string>& argv, Status* status, boo
 }
 
 Reply RedisClient::Command(const std::vector<std::string>& argv, Status* status) {
+  if (cluster_) return cluster_->Command(argv, status);
   return Send(argv, nullptr, status);
 }
 
@@ -171,6 +240,7 @@ Reply RedisClient::Send(const std::vector<std::string>& argv, std::string* run_i
 }
 
 std::vector<Reply> RedisClient::Pipeline(const std::vector<std::vector<std::string>>& commands, Status* status) {
+  if (cluster_) return cluster_->Pipeline(commands, status);
   std::vector<Reply> replies;
   *status = EnsureConnected();
   if (!status->ok() || commands.empty()) return replies;
@@ -230,6 +300,14 @@ Status RedisClient::LoadScript(size_t script) {
 
 Status RedisClient::LoadScripts(size_t* loaded) {
   *loaded = 0;
+  if (cluster_) {  // every master: a promoted replica starts with an empty script cache
+    return cluster_->ForEachMaster([loaded](RedisClient* node) {
+      size_t n = 0;
+      Status st = node->LoadScripts(&n);
+      *loaded += n;
+      return st;
+    });
+  }
   std::vector<std::string> exists = {"SCRIPT", "EXISTS"};
   for (size_t i = 0; i < kLuaScriptCount; i++) exists.push_back(kLuaScripts[i].sha1);
   Status st;
@@ -250,6 +328,7 @@ Status RedisClient::LoadScripts(size_t* loaded) {
 }
 
 Reply RedisClient::Eval(ScriptCall call, Status* status) {
+  if (cluster_) return cluster_->Eval(std::move(call), status);
   if (call.script >= kLuaScriptCount) {
     *status = Status::Internal("no embedded Lua script #" + std::to_string(call.script));
     return nullptr;
@@ -277,6 +356,7 @@ Reply RedisClient::Eval(ScriptCall call, Status* status) {
 }
 
 std::vector<Reply> RedisClient::EvalPipeline(std::vector<ScriptCall> calls, Status* status) {
+  if (cluster_) return cluster_->EvalPipeline(std::move(calls), status);
   *status = EnsureConnected();  // run_id_ is then the server's that Pipeline writes to
   if (!status->ok()) return {};
   if (loading_ == ScriptLoading::kLoad && !scripts_checked_) {

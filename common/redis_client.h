@@ -12,9 +12,15 @@
 // (kLuaScripts); a NOSCRIPT is retried after SCRIPT LOAD by the operator side
 // (ScriptLoading::kLoad: seckill-admin, the reconciler), and is Unavailable
 // for a worker (kPreloaded), whose Redis user may run EVALSHA only.
+//
+// Cluster mode: with an address "cluster:host:port,host:port…" (any nodes of
+// a Redis Cluster), every call is routed to the master of its first key's
+// slot by common/redis_cluster.h, over one plain RedisClient per master (each
+// with this client's ScriptLoading); run_id() is then empty: ask RunIdOf(key).
 #pragma once
 #include <hiredis/hiredis.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -34,8 +40,10 @@ struct RedisAddress {
   std::string host;       // set for "host:port"
   int port = 0;
   std::string password;   // AUTH when not empty ("user:password" for an ACL user)
+  std::vector<RedisAddress> cluster;  // set for "cluster:host:port,…": the seed nodes
 
-  // Parses "unix:/path/to/sock" or "host:port". Returns Invalid on anything else.
+  // Parses "unix:/path/to/sock", "host:port" or "cluster:host:port,host:port…".
+  // Returns Invalid on anything else. Keeps out->password (for every node).
   static Status Parse(const std::string& text, RedisAddress* out);
   std::string ToString() const;
 };
@@ -45,6 +53,8 @@ enum class ScriptLoading {
   kLoad,       // this client: SCRIPT LOAD on NOSCRIPT, then EVALSHA again (the operator side)
   kPreloaded,  // someone else: a NOSCRIPT is Unavailable (503) until they have (the worker)
 };
+
+class RedisCluster;
 
 class RedisClient {
  public:
@@ -78,17 +88,38 @@ class RedisClient {
   // back as that call's error reply.
   std::vector<Reply> EvalPipeline(std::vector<ScriptCall> calls, Status* status);
 
-  // Loads every embedded script the server lacks: one SCRIPT EXISTS of all
+  // Loads every embedded script the server (in cluster mode: each master)
+  // lacks: one SCRIPT EXISTS of all
   // their SHA1s, then SCRIPT LOAD of each missing one. Sets *loaded to how
   // many it loaded. Returns Internal when the server names a script by
   // another SHA1 than the build's, Unavailable when Redis cannot be reached,
   // and the server's error (NOPERM for a user without SCRIPT LOAD) as Internal.
   Status LoadScripts(size_t* loaded);
+  // The run_id of the server that holds `key` (this one; in cluster mode
+  // the master of its slot), connecting first if needed.
+  Status RunIdOf(const std::string& key, std::string* run_id);
+  // The server that holds `key`: "" on a single server; in cluster mode its
+  // master's "host:port" by the current slot map ("" when none is known).
+  std::string NodeOf(const std::string& key);
+  bool is_cluster() const { return cluster_ != nullptr; }
+  // Calls f with this client, or in cluster mode with each master's
+  // connection in turn (what is per server: SCRIPT LOAD, INFO); returns the
+  // first error.
+  Status ForEachServer(const std::function<Status(RedisClient*)>& f);
+
+  // Acknowledged means replicated (cluster mode): after set_confirm(n, ms),
+  // ConfirmWrites() sends WAIT n ms to the node of the last call and
+  // returns Ok only when n replicas hold this process's writes to it;
+  // Unavailable otherwise. Ok at once on a single server or when n is 0.
+  void set_confirm(int replicas, int timeout_ms) { confirm_replicas_ = replicas; confirm_ms_ = timeout_ms; }
+  Status ConfirmWrites();
 
   // Counts round trips to Redis since start (for the benchmarks and metrics).
-  uint64_t round_trips() const { return round_trips_; }
+  uint64_t round_trips() const;
   // Calls that failed with Unavailable (unreachable, broken connection).
-  uint64_t errors() const { return errors_; }
+  uint64_t errors() const;
+  // Connections opened so far (a change between two calls: not the same connection).
+  uint64_t connects() const { return connects_; }
   const RedisAddress& address() const { return address_; }
 
   // The run_id (INFO server) of the Redis process behind the current
@@ -119,6 +150,10 @@ class RedisClient {
   std::string run_id_;
   uint64_t round_trips_ = 0;
   uint64_t errors_ = 0;
+  uint64_t connects_ = 0;
+  std::unique_ptr<RedisCluster> cluster_;  // set in cluster mode: every call goes through it
+  int confirm_replicas_ = 0;
+  int confirm_ms_ = 0;
 };
 
 }  // namespace seckill

@@ -17,6 +17,7 @@ Response Unavailable(const std::string& detail) {
   // A paused sale is expected, and answered thousands of times a second:
   // say why to the client, and do not log each one.
   if (detail == kUnverifiedRedis) return ErrorResponse(503, "unavailable", "sales are paused: " + detail);
+  if (detail == kNotConfirmed) return ErrorResponse(503, "unavailable", kNotConfirmed);
   if (!detail.empty()) fprintf(stderr, "unavailable: %s\n", detail.c_str());
   return ErrorResponse(503, "unavailable", "try again shortly");
 }

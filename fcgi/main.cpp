@@ -114,9 +114,10 @@ int main(int argc, char** argv) {
   opts.add_options()
       ("node", "this node's name (a [node NAME] of the cluster config)", cxxopts::value<std::string>())
       ("cluster", "cluster config file", cxxopts::value<std::string>()->default_value("etc/cluster.conf"))
-      ("redis", "Redis address: unix:/path/to/sock or host:port", cxxopts::value<std::string>()->default_value("127.0.0.1:6379"))
+      ("redis", "Redis address: unix:/path/to/sock, host:port, or cluster:host:port,host:port... (any nodes of a Redis Cluster)", cxxopts::value<std::string>()->default_value("127.0.0.1:6379"))
       ("redis-password-file", "file holding the Redis password (or user:password for an ACL user)", cxxopts::value<std::string>()->default_value(""))
       ("redis-timeout-ms", "Redis connect and command timeout", cxxopts::value<int>()->default_value("1000"))
+      ("redis-wait-ms", "cluster mode: answer a reservation, payment or cancellation 2xx only once WAIT 1 MS confirmed a replica holds it (else 503 \"not confirmed\"); 0: no WAIT", cxxopts::value<int>()->default_value("1000"))
       ("sqlite", "the node counter's SQLite file, shared by the node's processes", cxxopts::value<std::string>())
       ("sqlite-busy-ms", "longest wait for the node counter's lock before answering 503", cxxopts::value<int>()->default_value("100"))
       ("soldout-dir", "directory of this host's sold-out flags (tested by nginx)", cxxopts::value<std::string>())
@@ -130,7 +131,7 @@ int main(int argc, char** argv) {
       ("h,help", "show this help");
   std::string node, cluster_path, sqlite_path, soldout_dir, log_path, password_file, metrics_dir, nginx_status_url;
   RedisAddress redis_addr;
-  int redis_timeout = 1000, busy_ms = 100, watch_ms = 200, opening_pass_ms = 1000;
+  int redis_timeout = 1000, busy_ms = 100, watch_ms = 200, opening_pass_ms = 1000, wait_ms = 1000;
   try {
     auto args = opts.parse(argc, argv);
     if (args.count("help")) {
@@ -156,6 +157,7 @@ int main(int argc, char** argv) {
     metrics_dir = args["metrics-dir"].as<std::string>();
     nginx_status_url = args["nginx-status-url"].as<std::string>();
     redis_timeout = args["redis-timeout-ms"].as<int>();
+    wait_ms = args["redis-wait-ms"].as<int>();
     busy_ms = args["sqlite-busy-ms"].as<int>();
     watch_ms = args["watch-ms"].as<int>();
     opening_pass_ms = args["opening-pass-ms"].as<int>();
@@ -224,6 +226,7 @@ int main(int argc, char** argv) {
 
   // EVALSHA only: the worker's Redis user may not load scripts (the reconciler does).
   RedisClient redis(redis_addr, redis_timeout, ScriptLoading::kPreloaded);
+  if (wait_ms > 0) redis.set_confirm(1, wait_ms);  // cluster mode only (redis_client.h)
   SoldOutFlags flags(soldout_dir);
   flags.StartWatcher(redis_addr, watch_ms);
   OpeningFlags(soldout_dir).StartWatcher(redis_addr, opening_pass_ms);

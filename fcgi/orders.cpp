@@ -14,6 +14,13 @@ OrderOutcome Failed(const Status& st, std::string* detail) {
   return st.code() == Status::Code::kUnavailable ? OrderOutcome::kUnavailable : OrderOutcome::kInternal;
 }
 
+// A write made: acknowledged only once a replica holds it (cluster mode).
+OrderOutcome Confirmed(RedisClient* redis, std::string* detail) {
+  if (redis->ConfirmWrites().ok()) return OrderOutcome::kOk;
+  *detail = kNotConfirmed;
+  return OrderOutcome::kUnavailable;
+}
+
 OrderOutcome NotVerified(std::string* detail) {
   *detail = kUnverifiedRedis;
   return OrderOutcome::kUnavailable;
@@ -30,7 +37,7 @@ OrderOutcome Orders::Pay(const std::string& order_id, const std::string& user, s
   if (!st.ok()) return Failed(st, detail);
   using Code = lua::PayReply::Code;
   switch (reply.code) {
-    case Code::kPaid: return OrderOutcome::kOk;
+    case Code::kPaid: return Confirmed(redis_, detail);
     case Code::kNotFound: return OrderOutcome::kNotFound;
     case Code::kNotVerified: return NotVerified(detail);
     case Code::kGone:
@@ -56,7 +63,7 @@ OrderOutcome Orders::Cancel(const std::string& order_id, const std::string& user
   // sold-out flag must go. A repeated cancellation releases nothing.
   if ((reply.code == Code::kCancelled || reply.code == Code::kGone) && reply.released) flags_->Lower(event);
   switch (reply.code) {
-    case Code::kCancelled: return OrderOutcome::kOk;
+    case Code::kCancelled: return Confirmed(redis_, detail);
     case Code::kNotFound: return OrderOutcome::kNotFound;
     case Code::kPaid: return OrderOutcome::kConflict;
     case Code::kGone: return OrderOutcome::kGone;

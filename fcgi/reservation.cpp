@@ -120,6 +120,13 @@ ReserveResult Reservations::Reserve(const std::string& event, const std::string&
   switch (reply.code) {
     case Code::kReserved:
       NoteReturned(event, info, reply.returned);
+      if (!redis_->ConfirmWrites().ok()) {
+        // Made, but no replica confirmed it: not acknowledged. The order
+        // stays (it expires unpaid; the reconciler records it).
+        res.outcome = O::kUnavailable;
+        res.detail = kNotConfirmed;
+        return res;
+      }
       res.outcome = O::kReserved;
       res.order_id = std::move(order_id);
       res.expires_at_ms = reply.expires_at_ms;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <map>
 #include <thread>
 #include <vector>
 
@@ -54,19 +55,25 @@ int SoldOutFlags::Sweep(RedisClient* redis) const {
   }
   closedir(d);
   if (events.empty()) return 0;
-  // One pipelined round trip for every flagged event of the host.
-  std::vector<std::vector<std::string>> ask;
-  ask.reserve(events.size());
-  for (const auto& ev : events) ask.push_back({"HMGET", EventKeys(ev).meta, field::kTotal, field::kSold});
-  Status st;
-  std::vector<Reply> replies = redis->Pipeline(ask, &st);
-  if (!st.ok() || replies.size() != events.size()) return 0;  // Redis down: keep the flags
+  // One pipelined round trip for every flagged event of the host; on a
+  // Redis Cluster one per master, so that a shard down keeps only its own
+  // events' flags (the others' are lowered as their stock comes back).
+  std::map<std::string, std::vector<size_t>> by_node;
+  for (size_t i = 0; i < events.size(); i++) by_node[redis->NodeOf(EventKeys(events[i]).meta)].push_back(i);
   int lowered = 0;
-  for (size_t i = 0; i < events.size(); i++) {
-    bool exists = true;
-    if (HasStock(replies[i].get(), &exists) || !exists) {  // stock back, or the event is gone: forget it
-      Lower(events[i]);
-      lowered++;
+  for (const auto& [node, members] : by_node) {
+    std::vector<std::vector<std::string>> ask;
+    ask.reserve(members.size());
+    for (size_t i : members) ask.push_back({"HMGET", EventKeys(events[i]).meta, field::kTotal, field::kSold});
+    Status st;
+    std::vector<Reply> replies = redis->Pipeline(ask, &st);
+    if (!st.ok() || replies.size() != members.size()) continue;  // Redis (that shard) down: keep the flags
+    for (size_t k = 0; k < members.size(); k++) {
+      bool exists = true;
+      if (HasStock(replies[k].get(), &exists) || !exists) {  // stock back, or the event is gone: forget it
+        Lower(events[members[k]]);
+        lowered++;
+      }
     }
   }
   return lowered;

@@ -31,8 +31,9 @@ class SoldOutFlags {
 
   // Lowers the flag of every flagged event that has stock again (or no longer
   // exists) according to `redis`, asking for all of them in one pipelined
-  // round trip. Returns the number of flags lowered (0 when Redis is down:
-  // the flags stay).
+  // round trip (one per master on a Redis Cluster). Returns the number of
+  // flags lowered (0 when Redis is down: the flags stay; on a cluster, those
+  // of a shard that is down stay).
   int Sweep(RedisClient* redis) const;
 
   // Starts a detached thread that, while this process holds the host's

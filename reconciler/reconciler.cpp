@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <future>
+#include <map>
 #include <vector>
 
 #include "common/clock.h"
@@ -142,23 +143,38 @@ Status Reconciler::Retire(const EventKeys& keys, const std::vector<OrderChange>&
 
 // --- the whole pass ----------------------------------------------------------------
 
-Status Reconciler::UnverifiedEvents(const std::vector<std::string>& ids, std::vector<std::string>* verify) {
+Status Reconciler::UnverifiedEvents(const std::vector<std::string>& ids, std::vector<std::string>* verify,
+                                    std::vector<bool>* unreachable) {
   // The run_id is read before anything else, so a restart during the run
-  // cannot be taken for verified.
-  const std::string run_id = redis_->run_id();
-  if (run_id.empty())
-    return Status::Internal("redis gave no run_id (is INFO allowed to this user?): cannot tell whether it restarted");
-  std::vector<std::vector<std::string>> ask;
-  for (const auto& ev : ids) ask.push_back({"HGET", EventKeys(ev).meta, field::kVerifiedRun});
-  Status st;
-  std::vector<Reply> seen = redis_->Pipeline(ask, &st);
-  if (!st.ok()) return st;
+  // cannot be taken for verified. In cluster mode each event's is its
+  // master's, and the events are asked for shard by shard (one pipeline per
+  // master): a shard that cannot be reached leaves its events out of this
+  // pass (*unreachable), the other shards' go on.
+  std::map<std::string, std::vector<size_t>> by_node;  // master ("" on a single server) -> events
+  for (size_t i = 0; i < ids.size(); i++) by_node[redis_->NodeOf(EventKeys(ids[i]).meta)].push_back(i);
   verify->assign(ids.size(), "");
-  for (size_t i = 0; i < ids.size(); i++) {
-    const redisReply* r = seen[i].get();
-    if (r->type != REDIS_REPLY_STRING || run_id != std::string(r->str, r->len)) (*verify)[i] = run_id;
+  unreachable->assign(ids.size(), false);
+  Status first;
+  for (const auto& [node, members] : by_node) {
+    std::string run_id;
+    Status st = redis_->RunIdOf(EventKeys(ids[members[0]]).meta, &run_id);
+    if (st.ok() && run_id.empty())
+      st = Status::Internal("redis gave no run_id (is INFO allowed to this user?): cannot tell whether it restarted");
+    std::vector<std::vector<std::string>> ask;
+    for (size_t i : members) ask.push_back({"HGET", EventKeys(ids[i]).meta, field::kVerifiedRun});
+    std::vector<Reply> seen;
+    if (st.ok()) seen = redis_->Pipeline(ask, &st);
+    if (!st.ok()) {
+      if (first.ok()) first = st;
+      for (size_t i : members) (*unreachable)[i] = true;
+      continue;
+    }
+    for (size_t k = 0; k < members.size(); k++) {
+      const redisReply* r = seen[k].get();
+      if (r->type != REDIS_REPLY_STRING || run_id != std::string(r->str, r->len)) (*verify)[members[k]] = run_id;
+    }
   }
-  return Status::Ok();
+  return first;
 }
 
 Status Reconciler::RunOnce(RunStats* stats) {
@@ -171,35 +187,45 @@ Status Reconciler::RunOnce(RunStats* stats) {
     for (size_t i = 0; i < events->elements; i++) ids.emplace_back(events->element[i]->str, events->element[i]->len);
   stats->events = static_cast<int64_t>(ids.size());
 
-  // Which events this Redis process was not checked for (repair.h).
-  std::vector<std::string> verify;
-  st = UnverifiedEvents(ids, &verify);
-  if (!st.ok()) return st;
-
   Status first;
   auto note = [&](const Status& s) {
     if (s.ok()) return;
     stats->errors++;
     if (first.ok()) first = s;
   };
+  // Which events this Redis process was not checked for (repair.h).
+  std::vector<std::string> verify;
+  std::vector<bool> skip;  // events on a shard that cannot be reached now: the next run retries
+  st = UnverifiedEvents(ids, &verify, &skip);
+  if (!redis_->is_cluster() && !st.ok()) return st;
+  note(st);
   // Release first: the expired entries it appends are then moved in this run.
   // It needs only Redis, so tickets go back on sale even while MySQL is down.
   // Not on an unverified event: its Redis may have lost a payment MySQL has.
   if (options_.release) {
     for (size_t i = 0; i < ids.size(); i++)
-      if (verify[i].empty())
+      if (verify[i].empty() && !skip[i])
         note(ReleaseExpired(redis_, EventKeys(ids[i]), options_.release_batch, kNoLimit, &stats->released));
   }
+  std::set<std::string> down;  // cluster mode: masters found unreachable in this pass
   for (size_t i = 0; i < ids.size(); i++) {
+    if (skip[i]) continue;
     // Each event may use its share of what is left of the budget (at least
     // kMinSliceMs of it), so a busy event cannot starve the ones after it
     // within a pass; what a drained event leaves goes to the next ones.
     const int64_t now = MonoMillis();
     const int64_t left = std::max<int64_t>(0, deadline - now);
     const int64_t slice = std::min(left, std::max<int64_t>(kMinSliceMs, left / static_cast<int64_t>(ids.size() - i)));
+    const std::string node = redis_->is_cluster() ? redis_->NodeOf(EventKeys(ids[i]).meta) : "";
+    if (down.count(node)) continue;
     st = ReconcileEvent(ids[i], now + slice, verify[i], stats);
     note(st);
-    if (st.code() == Status::Code::kUnavailable) break;  // a server is down: the next run retries
+    // A server is down: the next run retries. On a cluster only that
+    // master's events wait (or MySQL's: then every event fails alike).
+    if (st.code() == Status::Code::kUnavailable) {
+      if (!redis_->is_cluster()) break;
+      down.insert(node);
+    }
   }
   if (!first.ok()) stats->error = first.message();
   return first;

@@ -74,9 +74,12 @@ class Reconciler {
     bool empty() const { return changes.empty() && skipped.empty(); }
   };
 
-  // Sets (*verify)[i] to this Redis process's run_id for each event ids[i]
-  // it was not checked for (repair.h), "" for the others.
-  Status UnverifiedEvents(const std::vector<std::string>& ids, std::vector<std::string>* verify);
+  // Sets (*verify)[i] to the run_id of the Redis process that holds event
+  // ids[i] (its master on a cluster) when the event was not checked against
+  // it (repair.h), "" for the others; (*unreachable)[i] when that server
+  // could not be asked (then the first such error is returned).
+  Status UnverifiedEvents(const std::vector<std::string>& ids, std::vector<std::string>* verify,
+                          std::vector<bool>* unreachable);
   // One event's pass: its row, its changes moved (MoveChanges), Redis
   // checked against MySQL once drained (CheckAgainstMySql), the pass
   // published (PublishPass). A non-empty `verify_run` means this Redis

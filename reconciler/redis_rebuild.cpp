@@ -234,10 +234,10 @@ Status RedisRebuild::Rebuild(const EventRow& event, RebuildStats* stats) {
   // The server this rebuild writes to: if Redis restarts before the event is
   // opened, the new process is not marked verified (keys.h), and the
   // event stays closed until the reconciler or another rebuild checks it.
-  Status st;
-  redis_->Command({"PING"}, &st);
+  // (In cluster mode: the master that owns the event's slot.)
+  std::string run_id;
+  Status st = redis_->RunIdOf(EventKeys(event.event).meta, &run_id);
   if (!st.ok()) return st;
-  const std::string run_id = redis_->run_id();
   st = Clear(event);
   if (!st.ok()) return st;
   EventKeys keys(event.event);

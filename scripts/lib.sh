@@ -5,6 +5,10 @@
 #   VAR     the local stack's state (var/ unless $SECKILL_VAR; made by scripts/stack)
 #   PORT, ADMIN_PORT, MYSQL_PORT   loopback ports (SECKILL_PORT, …)
 #   CLUSTER the cluster config (etc/cluster.conf unless $SECKILL_CLUSTER)
+#   REDIS_MODE  single (one Redis on a unix socket, the default) or cluster
+#               (SECKILL_REDIS_MODE: scripts/redis-cluster's 3 masters + 3 replicas
+#               on SECKILL_REDIS_CLUSTER_PORT..+5, 7001 by default)
+#   REDIS_ADDR  the address the programs' --redis takes for that mode
 # and defines, among others:
 #   print_help / usage_error REASON   a script's --help (its opening comment) and bad usage (exit 2)
 #   no_args "$@", need_count NAME VALUE [MIN]   the checks of a script's arguments and settings
@@ -30,6 +34,11 @@ REDIS_SOCK=$VAR/run/redis.sock
 # host (scripts/topology) host:port.
 REDIS_ADDR=${SECKILL_REDIS:-unix:$REDIS_SOCK}
 MYSQL_SOCK=$VAR/run/mysqld.sock
+REDIS_MODE=${SECKILL_REDIS_MODE:-single}
+REDIS_CLUSTER_PORT=${SECKILL_REDIS_CLUSTER_PORT:-7001}
+if [ "$REDIS_MODE" = cluster ]; then
+  REDIS_ADDR=cluster:127.0.0.1:$REDIS_CLUSTER_PORT,127.0.0.1:$((REDIS_CLUSTER_PORT + 1)),127.0.0.1:$((REDIS_CLUSTER_PORT + 2))
+fi
 BASE_URL=http://127.0.0.1:$PORT
 ADMIN_URL=http://127.0.0.1:$ADMIN_PORT
 }
@@ -110,12 +119,24 @@ stop_pid() {
 
 # Secrets go through the environment or a 0600 file, never the command line
 # (which any local user can read in /proc).
-# redis_cli reaches Redis where the pools do (REDIS_ADDR: its socket, or host:port).
+# redis_cli reaches Redis where the pools do (REDIS_ADDR: its socket, or
+# host:port). In cluster mode it follows redirects (-c) from the first node
+# that answers PING; redis_cli_node PORT talks to one node of the cluster.
 redis_cli() {
-  local where=(-s "$REDIS_SOCK")
-  case $REDIS_ADDR in unix:*) ;; *) where=(-h "${REDIS_ADDR%:*}" -p "${REDIS_ADDR##*:}") ;; esac
-  REDISCLI_AUTH=$(cat "$VAR/secrets/redis.pass") redis-cli "${where[@]}" "$@"
+  if [ "$REDIS_MODE" != cluster ]; then
+    local where=(-s "$REDIS_SOCK")
+    case $REDIS_ADDR in unix:*) ;; *) where=(-h "${REDIS_ADDR%:*}" -p "${REDIS_ADDR##*:}") ;; esac
+    REDISCLI_AUTH=$(cat "$VAR/secrets/redis.pass") redis-cli "${where[@]}" "$@"; return
+  fi
+  local p
+  for p in $(cluster_ports); do
+    [ "$(redis_cli_node "$p" ping 2>/dev/null)" = PONG ] || continue
+    REDISCLI_AUTH=$(cat "$VAR/secrets/redis.pass") redis-cli -c -h 127.0.0.1 -p "$p" "$@"; return
+  done
+  echo "no Redis cluster node answers on 127.0.0.1:$REDIS_CLUSTER_PORT..+5" >&2; return 1
 }
+redis_cli_node() { local p=$1; shift; REDISCLI_AUTH=$(cat "$VAR/secrets/redis.pass") redis-cli -h 127.0.0.1 -p "$p" "$@"; }
+cluster_ports() { seq "$REDIS_CLUSTER_PORT" $((REDIS_CLUSTER_PORT + 5)); }
 mysql_root() { mariadb --no-defaults -S "$MYSQL_SOCK" -u root "$@"; }
 # mysql_as USER [args]: the mysql client as an application user (over TCP),
 # with the user's client options file (written by scripts/stack, mode 0600).

@@ -8,6 +8,7 @@
 #                         No SERVICES: all, the supervised reconciler too; a
 #                         test that runs the reconciler by hand lists its
 #                         services without it (start_stack redis mysql pools nginx).
+# start_cluster_stack [SERVICES]   the same with a Redis Cluster (3 + 3 nodes)
 # ok NAME / not_ok NAME WHY / check NAME CMD... / check_eq NAME WANT GOT
 #                          TAP-style results; finish prints the file's summary
 # skip NAME WHY            a skipped test ("ok - NAME # SKIP WHY"); tests/run
@@ -125,6 +126,23 @@ start_stack() {
   }
 }
 
+# start_cluster_stack [SERVICES]: start_stack with Redis as a cluster of 3
+# masters and 3 replicas (SECKILL_REDIS_MODE=cluster, scripts/redis-cluster)
+# on 6 free ports whose bus ports (+10000) are free too.
+start_cluster_stack() {
+  export SECKILL_REDIS_MODE=cluster SECKILL_REDIS_CLUSTER_PORT
+  local p i busy
+  while :; do
+    p=$((20000 + RANDOM % 2000)); busy=0
+    for ((i = 0; i < 6; i++)); do
+      { (exec 3<>"/dev/tcp/127.0.0.1/$((p + i))") || (exec 3<>"/dev/tcp/127.0.0.1/$((p + i + 10000))"); } 2>/dev/null && busy=1
+    done
+    [ $busy = 1 ] || break
+  done
+  SECKILL_REDIS_CLUSTER_PORT=$p
+  start_stack "$@"
+}
+
 stop_stack() {
   "$ROOT/scripts/stack" down > /dev/null 2>&1
   [ -n "${KEEP_VAR:-}" ] || rm -rf "$SECKILL_VAR"
@@ -151,7 +169,7 @@ http() {
 
 # reconciler_argv: the reconciler against the test stack, no lock file, in RECONCILER_ARGV.
 reconciler_argv() {
-  RECONCILER_ARGV=("$BUILD/seckill-reconciler" --redis "unix:$REDIS_SOCK"
+  RECONCILER_ARGV=("$BUILD/seckill-reconciler" --redis "$REDIS_ADDR"
     --redis-password-file "$VAR/secrets/redis-reconciler.pass" --mysql-port "$MYSQL_PORT"
     --mysql-password-file "$VAR/secrets/mysql-reconciler.pass" --no-lock)
 }
