@@ -10,7 +10,8 @@
 #     workers' logs, the reconciler's passes into MySQL
 #   - secrets stay private: every file 0600; the servers' own are theirs, the
 #     operator's are root's and unreadable to them; the folder cannot be
-#     listed by them; var/run stays 0700; they have no MariaDB account
+#     listed by them; var/run and the Redis data folder stay 0700 (its config
+#     0600); they have no MariaDB account
 # Needs root (skipped otherwise).
 # expect-skip: not root
 # shellcheck source-path=SCRIPTDIR source=../lib.sh
@@ -66,6 +67,8 @@ check "$U reads the workers' Redis secret (the control)" as_u cat "$VAR/secrets/
 check "$U cannot read the operator's Redis password" eval "! as_u cat '$VAR/secrets/redis.pass' > /dev/null 2>&1"
 check "nor the reporter's MySQL password" eval "! as_u cat '$VAR/secrets/mysql-reporter.pass' > /dev/null 2>&1"
 check_eq "var/run stays 0700, $U's" "700 $U" "$(stat -c '%a %U' "$VAR/run")"
+check_eq "the Redis data folder is 0700, $U's" "700 $U" "$(stat -c '%a %U' "$VAR/redis")"
+check_eq "and its config (passwords) 0600" "600" "$(stat -c %a "$VAR/redis/redis.conf")"
 # mariadb-install-db --user gives that user an all-privileges account over the
 # socket (unix_socket); the stack drops it: a worker is nobody to MariaDB.
 check_eq "MariaDB has no account for $U" 0 "$(sql "SELECT COUNT(*) FROM mysql.global_priv WHERE User='$U'")"
