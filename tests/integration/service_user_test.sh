@@ -39,6 +39,10 @@ check_eq "MariaDB runs as $U" "$U" "$(users "$(cat "$VAR/run/mysqld.pid")")"
 sup=$(cat "$VAR/run/reconciler.pid")
 wait_until 5 "the supervisor runs a reconciler" test -n "$(children "$sup")"
 check_eq "the reconciler and its supervisor run as $U" "$U" "$(users "$sup $(children "$sup")")"
+signin=$(cat "$VAR/run/signin.pid")
+check_eq "the demo sign-in runs as a user of its own (seckill-signin)" seckill-signin "$(users "$signin $(children "$signin")")"
+check "$U cannot read the sign-in's private key" eval "! as_u cat '$VAR/secrets/identity-local.key' > /dev/null 2>&1"
+check "but reads the public key the workers verify with" as_u cat "$VAR/secrets/identity-local.pub"
 others=$(pgrep -f -- "$VAR/" | grep -vx "$master" | xargs -r ps -o user=,pid=,args= -p | awk '$1 == "root"')
 check_eq "no other process of the stack runs as root" "" "$others"
 
