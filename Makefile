@@ -168,7 +168,8 @@ lint:
 run: deps-run all
 	BUILD=$(BUILD) scripts/sale $(if $(TICKETS),--tickets $(TICKETS)) $(if $(REQUESTS),--requests $(REQUESTS)) \
 	  $(if $(USERS),--users $(USERS)) $(if $(CONCURRENCY),--concurrency $(CONCURRENCY)) \
-	  $(if $(PAYERS),--payers $(PAYERS)) $(if $(WINDOW),--window $(WINDOW)) $(if $(TOPOLOGY),--topology $(TOPOLOGY))
+	  $(if $(PAYERS),--payers $(PAYERS)) $(if $(WINDOW),--window $(WINDOW)) $(if $(TOPOLOGY),--topology $(TOPOLOGY)) \
+	  $(if $(EVENTS),--events $(EVENTS))
 
 bench: deps-run all
 	BUILD=$(BUILD) scripts/bench
