@@ -55,6 +55,9 @@ if mount -t tmpfs -o size=1m seckill-f9 "$T/tmpfs" 2>/dev/null; then
   ln -s "$T/tmpfs/n2.sqlite" "$DB"
   "$ROOT/scripts/stack" up pools > /dev/null
   http POST /api/events/f9/reservations user_id=f9-warm   # the workers open their files
+  # An empty WAL: the next write must take new space (a WAL with room left
+  # from earlier writes would take it without the disk, and nothing fail).
+  sqlite3 "$T/tmpfs/n2.sqlite" 'PRAGMA busy_timeout=2000; PRAGMA wal_checkpoint(TRUNCATE);' > /dev/null
   dd if=/dev/zero of="$T/tmpfs/fill" bs=1k 2>/dev/null
   avail=$(df --output=avail -k "$T/tmpfs" | tail -1 | tr -d ' ')
   check_eq "[f9] n2's disk is full (0 KB available)" 0 "$avail"
