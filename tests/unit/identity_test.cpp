@@ -236,6 +236,10 @@ TEST_CASE("identity: exp, nbf and iat are enforced within the leeway") {
   CHECK(v.Verify(signed_hs("{\"sub\":\"a\",\"exp\":" + exp + ",\"nbf\":" + std::to_string(k.now + 20) + "}"),
                  k.now, &id) == AuthError::kOk);  // within the leeway
   CHECK(v.Verify(signed_hs("{\"sub\":\"a\",\"exp\":" + exp + ",\"nbf\":\"soon\"}"), k.now, &id) == AuthError::kMalformed);
+  CHECK(v.Verify(signed_hs("{\"sub\":\"a\",\"exp\":" + exp + ",\"iat\":true}"), k.now, &id) == AuthError::kMalformed);
+  CHECK(v.Verify(signed_hs("{\"sub\":\"a\",\"exp\":9223372036854775807}"), k.now, &id) == AuthError::kOk);  // no overflow
+  CHECK(v.Verify(signed_hs("{\"sub\":\"a\",\"exp\":-9223372036854775807}"), k.now, &id) == AuthError::kExpired);
+  CHECK(v.Verify(signed_hs("{\"sub\":\"a\",\"exp\":1e30}"), k.now, &id) == AuthError::kMalformed);
   CHECK(v.Verify(signed_hs("{\"exp\":" + exp + "}"), k.now, &id) == AuthError::kBadSubject);
   CHECK(v.Verify(signed_hs("{\"sub\":42,\"exp\":" + exp + "}"), k.now, &id) == AuthError::kBadSubject);
   CHECK(v.Verify(signed_hs("{\"sub\":\"a\",\"exp\":" + exp + "}").substr(1), k.now, &id) != AuthError::kOk);
