@@ -2,8 +2,6 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <pthread.h>
-#include <signal.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -19,6 +17,7 @@
 #include "common/clock.h"
 #include "common/ids.h"
 #include "common/keys.h"
+#include "fcgi/watcher_thread.h"
 
 namespace seckill {
 
@@ -124,12 +123,7 @@ Status OpeningFlags::Sync(RedisClient* redis, std::map<std::string, int64_t>* wr
 
 void OpeningFlags::StartWatcher(const RedisAddress& address, int pass_ms) const {
   OpeningFlags copy = *this;
-  // As the sold-out watcher: started with every signal blocked, so that a
-  // process-wide SIGTERM reaches the main thread (soldout_flag.cpp).
-  sigset_t all, before;
-  sigfillset(&all);
-  pthread_sigmask(SIG_BLOCK, &all, &before);
-  std::thread([copy, address, pass_ms] {
+  StartWatcherThread([copy, address, pass_ms] {
     int lock = open((copy.parent_ + "/" + kWatcherLock).c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     bool holder = false;
     RedisClient redis(address, 1000);
@@ -170,8 +164,7 @@ void OpeningFlags::StartWatcher(const RedisAddress& address, int pass_ms) const 
       }
       SleepUntilWall(next_open == LLONG_MAX ? next_pass : std::min(next_pass, next_open - offset_ms));
     }
-  }).detach();
-  pthread_sigmask(SIG_SETMASK, &before, nullptr);
+  });
 }
 
 }  // namespace seckill

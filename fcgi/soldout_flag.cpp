@@ -2,8 +2,6 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <pthread.h>
-#include <signal.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -15,6 +13,7 @@
 
 #include "common/ids.h"
 #include "common/keys.h"
+#include "fcgi/watcher_thread.h"
 
 namespace seckill {
 
@@ -81,13 +80,7 @@ int SoldOutFlags::Sweep(RedisClient* redis) const {
 
 void SoldOutFlags::StartWatcher(const RedisAddress& address, int interval_ms) const {
   SoldOutFlags copy = *this;
-  // The thread is started with every signal blocked (it inherits the mask):
-  // a process-wide SIGTERM must reach the main thread, whose accept() it
-  // interrupts, never this one (it was missed 1 time in ~8 under strace).
-  sigset_t all, before;
-  sigfillset(&all);
-  pthread_sigmask(SIG_BLOCK, &all, &before);
-  std::thread([copy, address, interval_ms] {
+  StartWatcherThread([copy, address, interval_ms] {
     // One watcher per host: the process holding the lock file sweeps; the
     // others try again each tick and take over when it dies (the kernel
     // drops a dead process's flock).
@@ -99,8 +92,7 @@ void SoldOutFlags::StartWatcher(const RedisAddress& address, int interval_ms) co
       if (holder) copy.Sweep(&redis);
       std::this_thread::sleep_for(std::chrono::milliseconds(interval_ms));
     }
-  }).detach();
-  pthread_sigmask(SIG_SETMASK, &before, nullptr);
+  });
 }
 
 }  // namespace seckill
