@@ -251,7 +251,7 @@ int KeygenCommand(int argc, char** argv) {
   opts.add_options()
       ("private", "the private key file to create", cxxopts::value<std::string>())
       ("public", "the public key file to create", cxxopts::value<std::string>()->default_value(""))
-      ("alg", "ES256 (P-256), RS256 (RSA 2048) or HS256", cxxopts::value<std::string>()->default_value("ES256"))
+      ("alg", "RS256 (RSA 2048), ES256 (P-256) or HS256", cxxopts::value<std::string>()->default_value("RS256"))
       ("force", "overwrite existing files")
       ("h,help", "show this help");
   std::string priv, pub;

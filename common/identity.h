@@ -32,9 +32,12 @@ namespace seckill {
 constexpr size_t kMaxTokenBytes = 4096;     // a longer Authorization is refused unread
 constexpr const char* kAnonymousPrefix = "anon-";  // /buy/ticket's made-up users; never a token's subject
 
-// The algorithms a key may have. ES256 is the default (docs/benchmarks-notes.md
-// has the measured choice); RS256 for sites that have RSA keys; HS256 (a shared
-// secret, which lets whoever verifies also mint) only as an option.
+// The algorithms a key may have. RS256 is the default: of the public-key
+// algorithms the libraries offer, the cheapest to verify, which the workers do
+// on every buyer request (docs/benchmarks-notes.md has the measured choice);
+// ES256 for sites that sign with P-256 (9 times faster to sign, twice as
+// costly to verify); HS256 (a shared secret, which lets whoever verifies also
+// mint) only as an option.
 // (Inline: the cluster config parses them without linking libjwt.)
 enum class TokenAlg { kES256, kRS256, kHS256 };
 // "ES256", …

@@ -204,7 +204,7 @@ inside() {
   mkdir -p /etc/seckill/keys
   /usr/local/bin/seckill-admin keygen --private "$T/site.key" --public /etc/seckill/keys/site.pub > /dev/null \
     || not_ok "seckill-admin keygen"
-  printf '\n[identity]\nkey site = ES256 /etc/seckill/keys/site.pub\n' >> /etc/seckill/cluster.conf
+  printf '\n[identity]\nkey site = RS256 /etc/seckill/keys/site.pub\n' >> /etc/seckill/cluster.conf
   site_token() { /usr/local/bin/seckill-admin token --key "$T/site.key" --kid site --user "$1"; }
 
   # -- Redis and MariaDB

@@ -20,7 +20,7 @@ start_stack redis pools nginx
 # --- the stack's key and config -----------------------------------------------------
 check_eq "the private key is 0600" 600 "$(stat -c %a "$VAR/secrets/identity-local.key")"
 check "the rendered cluster config names the public key" \
-  grep -qx "key local = ES256 $VAR/secrets/identity-local.pub" "$VAR/cluster.conf"
+  grep -qx "key local = RS256 $VAR/secrets/identity-local.pub" "$VAR/cluster.conf"
 check_eq "the local stack's /buy/ticket is anonymous" on "$(admin sale-setting anonymous_buy_ticket --cluster "$VAR/cluster.conf")"
 check_eq "the shipped config's (deploy's) is not" off "$(admin sale-setting anonymous_buy_ticket --cluster "$ROOT/etc/cluster.conf")"
 printf 'a1\na2\na3\n' > "$T/users"
