@@ -9,6 +9,8 @@
 #     WAIT (INFO commandstats); nothing oversold; MySQL = Redis (the audit)
 #   - the whole cluster down: 503 everywhere; back (AOF, new run_ids): the
 #     events are paused until the reconciler's check, then sell again
+#   - scripts/stack up in the single mode on the same folder: the pools
+#     restart for the single Redis
 # shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 start_cluster_stack redis mysql pools nginx
@@ -80,4 +82,12 @@ check "the reconciler checks every shard's events ($(cat "$T/back.out"))" grep -
 n201=0
 for i in 1 2 3; do http POST "/api/events/back$i/reservations" "user_id=back-$i"; [ "$STATUS" = 201 ] && n201=$((n201 + 1)); done
 check_eq "after the check: the events sell again" 3 "$n201"
+
+# --- the same stack brought up in the single mode: its pools follow ---------------------
+# (a running pool used to be kept, serving from the cluster: make run after
+# SECKILL_REDIS_MODE=cluster make run sold nothing)
+SECKILL_REDIS_MODE=single "$ROOT/scripts/stack" up redis pools > "$T/single.out" 2>&1
+check "stack up in the single mode restarts the cluster's pools" grep -q 'pool n1 runs with other settings' "$T/single.out"
+check "their workers serve from the single Redis" eval "tail -n 1 '$VAR/log/worker-n1.log' | grep -q 'serving (redis unix:'"
+SECKILL_REDIS_MODE=single "$ROOT/scripts/stack" down redis > /dev/null 2>&1
 finish
