@@ -8,7 +8,6 @@
 #include <strings.h>
 
 #include <charconv>
-
 #include <fstream>
 #include <memory>
 #include <sstream>
