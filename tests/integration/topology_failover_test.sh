@@ -2,7 +2,8 @@
 # topology_failover_test — hosts of the topology lost mid-sale (scripts/topology,
 # docs/deploy.md), the load from the client host through the VIP
 # (tests/lib.sh's sale_with proves each fault came mid-sale):
-#   - a front host's nginx and pools SIGKILLed: both balancers take it out
+#   - a front host's nginx and pools SIGKILLed (stopped at once first, as a
+#     host dies): both balancers take it out
 #     within their checks (2 failed checks 0.5 s apart); the clients see only
 #     201, 409, 429, or a connection error (curl's 000) for the few requests
 #     in flight on that host; every ticket sold once, MySQL = Redis (the other
@@ -37,10 +38,24 @@ f3_out_ms() {
     sleep 0.1
   done
 }
-kill_front() {  # every process of front f3 (node n4, weight 4 of 10)
-  KILLED=$(ip netns pids "$TOPOLOGY-f3" | tr '\n' ' ')
-  # shellcheck disable=SC2086 # a list of pids
-  [ -n "$KILLED" ] && kill -KILL $KILLED && { f3_out_ms & }
+# kill_front: every process of front f3 (node n4, weight 4 of 10), as a host
+# dies: all stopped first, then killed, until none is left (a process forked
+# while the list was taken is caught by the next round; at most 20 rounds).
+# (Killed one by one, a pool could die while f3's nginx still ran, and that
+# nginx answered its request 503, its 502 for a dead upstream: 1 run in 4 in CI.)
+kill_front() {
+  local i pids
+  KILLED=""
+  for ((i = 0; i < 20; i++)); do
+    pids=$(ip netns pids "$TOPOLOGY-f3" | tr '\n' ' ')
+    [ -n "${pids// /}" ] || break
+    # shellcheck disable=SC2086 # a list of pids
+    kill -STOP $pids 2>/dev/null; kill -KILL $pids 2>/dev/null
+    KILLED+=$pids
+    sleep 0.05
+  done
+  [ -n "$KILLED" ] || return 1
+  f3_out_ms &
 }
 sale_with fk1 1500 2500 kill_front
 out_ms=$(cat "$T/f3-out-ms" 2>/dev/null)
