@@ -44,14 +44,14 @@ f3_out_ms() {
 # (Killed one by one, a pool could die while f3's nginx still ran, and that
 # nginx answered its request 503, its 502 for a dead upstream: 1 run in 4 in CI.)
 kill_front() {
-  local i pids
+  local i alive
   KILLED=""
   for ((i = 0; i < 20; i++)); do
-    pids=$(ip netns pids "$TOPOLOGY-f3" | tr '\n' ' ')
-    [ -n "${pids// /}" ] || break
-    # shellcheck disable=SC2086 # a list of pids
-    kill -STOP $pids 2>/dev/null; kill -KILL $pids 2>/dev/null
-    KILLED+=$pids
+    mapfile -t alive < <(ip netns pids "$TOPOLOGY-f3")
+    [ "${#alive[@]}" -gt 0 ] || break
+    kill -STOP "${alive[@]}" 2>/dev/null
+    kill -KILL "${alive[@]}" 2>/dev/null
+    KILLED+="${alive[*]} "
     sleep 0.05
   done
   [ -n "$KILLED" ] || return 1
