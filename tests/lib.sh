@@ -186,6 +186,9 @@ reconcile_bg() {
 }
 # sql QUERY: one value (or rows) from MariaDB, as root over the socket.
 sql() { mysql_root seckill -N -e "$1"; }
+# rows EVENT: MySQL's orders of EVENT; some_rows EVENT [N]: at least N (1) of them
+rows() { sql "SELECT COUNT(*) FROM orders WHERE event_id='$1'"; }
+some_rows() { [ "$(rows "$1")" -ge "${2:-1}" ]; }
 # buy EVENT FIRST LAST [PARALLEL]: users uFIRST..uLAST try to reserve; OUTDIR=$T/buy-EVENT-FIRST
 buy() {
   local dir=$T/buy-$1-$2
@@ -196,6 +199,40 @@ buy() {
 orders_of() {
   grep ' 201$' "$1/results" | while read -r n _; do echo "$1/$n"; done | xargs -r cat | jq -r '"\(.order_id) \(.user_id)"'
 }
+
+# --- a reconciler run held mid-run (reconciler_fault, redis_cluster_reconcilers tests)
+# A run moves thousands of rows in well under a second, too fast to be caught
+# mid-run by polling. So the test stops runs mid-run itself: hold_lock EVENT
+# FROM opens a root session that holds InnoDB's lock on the gap around one
+# order id in every hundred of EVENT's stream from entry FROM on (between two
+# rows of a pseudo-event test-lock), so a run with --batch 100 writes the
+# batches before FROM, then waits in the middle of the next, until
+# release_lock (which also deletes the test-lock rows).
+hold_lock() {
+  local ev=$1 from=$2 ids x values=() selects=()
+  ids=$(redis_cli xrange "ev:{$ev}:log" - + | grep -x -A1 o | grep -vx -e o -e -- | sed -n "$from~100p")
+  [ -n "$ids" ] || { not_ok "[$ev] the stream names the orders to lock"; return 1; }
+  for x in $ids; do
+    values+=("('${x%?}', 'test-lock', 'x', 'x', 'reserved', NOW(3), NOW(3))" "('$x~', 'test-lock', 'x', 'x', 'reserved', NOW(3), NOW(3))")
+    selects+=("SELECT COUNT(*) FROM orders WHERE order_id > '${x%?}' AND order_id < '$x~' FOR UPDATE;")
+  done
+  sql "INSERT INTO orders (order_id, event_id, user_id, node, status, reserved_at, expires_at) VALUES $(IFS=,; echo "${values[*]}")"
+  rm -f "$T/lock.in"; mkfifo "$T/lock.in"
+  mysql_root -n -N seckill < "$T/lock.in" > "$T/lock.out" 2>&1 &
+  LOCKER=$!
+  exec 8> "$T/lock.in"
+  printf '%s\n' "BEGIN;" "${selects[@]}" "SELECT 'locked';" >&8
+  wait_until 10 "[$ev] the test holds its locks" grep -qx locked "$T/lock.out"
+}
+# (a subshell: the session is gone when MariaDB was killed, and a write to
+# its pipe would SIGPIPE the test)
+release_lock() {
+  ( echo "COMMIT;" >&8 ) 2>/dev/null; exec 8>&-; wait "$LOCKER" 2>/dev/null
+  sql "DELETE FROM orders WHERE event_id = 'test-lock'"
+}
+# waiting_runs N EVENT: at least N transactions wait on a lock, with EVENT's rows landing
+lock_waits() { sql "SELECT COUNT(*) FROM information_schema.innodb_trx WHERE trx_state = 'LOCK WAIT'"; }
+waiting_runs() { [ "$(lock_waits)" -ge "$1" ] && some_rows "$2"; }
 
 # --- processes ---------------------------------------------------------------
 # children PID: its child pids, sorted, on one line

@@ -8,7 +8,6 @@
 #     "expired" entry for an order MySQL holds as paid changes nothing.
 . "$(dirname "$0")/../lib.sh"
 start_stack redis mysql
-rows() { sql "SELECT COUNT(*) FROM orders WHERE event_id='$1'"; }
 fill() { admin fill --event "$1" --count "$2" --redis "unix:$REDIS_SOCK" --redis-password-file "$VAR/secrets/redis.pass" > /dev/null; }
 
 # --- fair shares of the budget ------------------------------------------------------

@@ -9,7 +9,6 @@
 # shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 start_stack redis mysql pools nginx
-rows() { sql "SELECT COUNT(*) FROM orders WHERE event_id='$1'"; }
 by_status() { sql "SELECT status, COUNT(*) FROM orders WHERE event_id='$1' GROUP BY status ORDER BY status" | tr '\t\n' '= '; }
 checksum() { sql "SELECT COUNT(*), SUM(CRC32(CONCAT_WS(',', order_id, user_id, node, status, reserved_at, expires_at, IFNULL(paid_at,''), IFNULL(cancelled_at,''), IFNULL(expired_at,'')))) FROM orders"; }
 

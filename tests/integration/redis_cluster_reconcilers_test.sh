@@ -19,8 +19,6 @@ N=1500
 masters() { local p; for p in $(cluster_ports); do [ "$(redis_cli_node "$p" role | head -1)" = master ] && echo "$p"; done; }
 # master_of EVENT: the port of the master holding ev:{EVENT} (EXISTS on each, no redirects)
 master_of() { local p; for p in $(masters); do [ "$(redis_cli_node "$p" exists "ev:{$1}")" = 1 ] && echo "$p"; done; }
-rows() { sql "SELECT COUNT(*) FROM orders WHERE event_id='$1'"; }
-some_rows() { [ "$(rows "$1")" -ge "${2:-1}" ]; }
 pending() { redis_cli xpending "ev:{$1}:log" reconciler | head -1; }
 # six_events PREFIX: creates events PREFIX1.. until two live on each master;
 # prints the six kept (the others are left empty).
@@ -40,32 +38,6 @@ fill() {
   admin fill --event "$1" --count "$N" --redis "127.0.0.1:$(master_of "$1")" \
     --redis-password-file "$VAR/secrets/redis.pass" > /dev/null
 }
-# hold_lock EVENT FROM: as in reconciler_fault_test, a root session holds
-# InnoDB's lock on the gap around one order id in every hundred of EVENT's
-# stream from entry FROM on, so a run with --batch 100 waits in the middle of
-# EVENT's entries until release_lock.
-hold_lock() {
-  local ev=$1 from=$2 ids x values=() selects=()
-  ids=$(redis_cli xrange "ev:{$ev}:log" - + | grep -x -A1 o | grep -vx -e o -e -- | sed -n "$from~100p")
-  [ -n "$ids" ] || { not_ok "[$ev] the stream names the orders to lock"; return 1; }
-  for x in $ids; do
-    values+=("('${x%?}', 'test-lock', 'x', 'x', 'reserved', NOW(3), NOW(3))" "('$x~', 'test-lock', 'x', 'x', 'reserved', NOW(3), NOW(3))")
-    selects+=("SELECT COUNT(*) FROM orders WHERE order_id > '${x%?}' AND order_id < '$x~' FOR UPDATE;")
-  done
-  sql "INSERT INTO orders (order_id, event_id, user_id, node, status, reserved_at, expires_at) VALUES $(IFS=,; echo "${values[*]}")"
-  rm -f "$T/lock.in"; mkfifo "$T/lock.in"
-  mysql_root -n -N seckill < "$T/lock.in" > "$T/lock.out" 2>&1 &
-  LOCKER=$!
-  exec 8> "$T/lock.in"
-  printf '%s\n' "BEGIN;" "${selects[@]}" "SELECT 'locked';" >&8
-  wait_until 10 "[$ev] the test holds its locks" grep -qx locked "$T/lock.out"
-}
-release_lock() {
-  ( echo "COMMIT;" >&8 ) 2>/dev/null; exec 8>&-; wait "$LOCKER" 2>/dev/null
-  sql "DELETE FROM orders WHERE event_id = 'test-lock'"
-}
-lock_waits() { sql "SELECT COUNT(*) FROM information_schema.innodb_trx WHERE trx_state = 'LOCK WAIT'"; }
-waiting_runs() { [ "$(lock_waits)" -ge "$1" ] && some_rows "$2"; }
 # exact EVENTS...: for each event, MySQL's order ids are exactly Redis's
 # (ev:{E}:users), each once, and nothing is pending on its stream.
 exact() {

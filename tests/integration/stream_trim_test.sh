@@ -10,7 +10,6 @@
 . "$(dirname "$0")/../lib.sh"
 start_stack redis mysql
 T=$(mktemp -d)
-rows() { sql "SELECT COUNT(*) FROM orders WHERE event_id='$1'"; }
 pending() { redis_cli xpending "ev:{$1}:log" reconciler | head -1; }
 fill() { admin fill --event "$1" --count "$2" --redis "unix:$REDIS_SOCK" --redis-password-file "$VAR/secrets/redis.pass" > /dev/null; }
 
