@@ -58,10 +58,13 @@ Status EventStream::Read(size_t count, std::vector<OrderChange>* changes, std::v
       }
     }
     if (cursor_ != ">") {
-      const std::string& last = !changes->empty() && (skipped->empty() || changes->back().stream_id > skipped->back())
-                                    ? changes->back().stream_id
-                                    : skipped->back();
-      cursor_ = last;  // the next pending read starts after this batch
+      // The next pending read starts after this batch: after its last entry
+      // (a reply lists entries in id order; ids are not compared as strings,
+      // where "5-10" < "5-9").
+      const redisReply* last = entries->element[n - 1];
+      if (last->type != REDIS_REPLY_ARRAY || last->elements < 1 || last->element[0]->type != REDIS_REPLY_STRING)
+        return Status::Internal("XREADGROUP " + keys_.log + ": an entry without an id");
+      cursor_.assign(last->element[0]->str, last->element[0]->len);
     }
     return Status::Ok();
   }
