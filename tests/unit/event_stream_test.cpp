@@ -25,27 +25,48 @@ std::vector<std::string> Reservation(const std::string& order) {
           field::kEntryNode, "n1",       field::kEntryAt,    "1000", field::kEntryExp, "61000"};
 }
 
-void Xadd(RedisClient* redis, const EventKeys& keys, const std::string& id, const std::vector<std::string>& fields) {
-  std::vector<std::string> argv = {"XADD", keys.log, id};
-  argv.insert(argv.end(), fields.begin(), fields.end());
-  Status st;
-  Reply r = redis->Command(argv, &st);
-  REQUIRE_MESSAGE(st.ok(), st.message());
-  REQUIRE(r->type == REDIS_REPLY_STRING);
+// An event's stream and its reconciler group on an empty Redis.
+struct Stream {
+  std::unique_ptr<RedisClient> redis = RedisServer::Get().Fresh();
+  EventKeys keys;
+
+  explicit Stream(const std::string& event) : keys(event) {
+    Status st;
+    redis->Command({"XGROUP", "CREATE", keys.log, kReconcilerGroup, "0", "MKSTREAM"}, &st);
+    REQUIRE_MESSAGE(st.ok(), st.message());
+  }
+  void Add(const std::string& id, const std::vector<std::string>& fields) {
+    std::vector<std::string> argv = {"XADD", keys.log, id};
+    argv.insert(argv.end(), fields.begin(), fields.end());
+    Status st;
+    Reply r = redis->Command(argv, &st);
+    REQUIRE_MESSAGE(st.ok(), st.message());
+    REQUIRE(r->type == REDIS_REPLY_STRING);
+  }
+};
+
+// One Read of `count`, as the reconciler's consumer.
+struct Batch {
+  Status status;
+  std::vector<OrderChange> changes;
+  std::vector<std::string> skipped;
+};
+Batch ReadOnce(EventStream* stream, size_t count) {
+  Batch b;
+  b.status = stream->Read(count, &b.changes, &b.skipped);
+  return b;
 }
 
-// Reads as the reconciler's consumer until the stream gives nothing, at most
-// `limit` reads of `count`; returns every id read, changes and skipped alike.
+// Reads until the stream gives nothing, at most `limit` reads of `count`;
+// returns every id read, changes and skipped alike.
 std::vector<std::string> ReadAll(EventStream* stream, size_t count, int limit = 10) {
   std::vector<std::string> ids;
   for (int i = 0; i < limit; i++) {
-    std::vector<OrderChange> changes;
-    std::vector<std::string> skipped;
-    Status st = stream->Read(count, &changes, &skipped);
-    REQUIRE_MESSAGE(st.ok(), st.message());
-    if (changes.empty() && skipped.empty()) return ids;
-    for (const auto& c : changes) ids.push_back(c.stream_id);
-    ids.insert(ids.end(), skipped.begin(), skipped.end());
+    Batch b = ReadOnce(stream, count);
+    REQUIRE_MESSAGE(b.status.ok(), b.status.message());
+    if (b.changes.empty() && b.skipped.empty()) return ids;
+    for (const auto& c : b.changes) ids.push_back(c.stream_id);
+    ids.insert(ids.end(), b.skipped.begin(), b.skipped.end());
   }
   FAIL("the stream was not drained after " << limit << " reads");
   return ids;
@@ -54,68 +75,49 @@ std::vector<std::string> ReadAll(EventStream* stream, size_t count, int limit = 
 }  // namespace
 
 TEST_CASE("[redis] a run re-reads what another left pending, each entry once, in id order") {
-  std::unique_ptr<RedisClient> redis = RedisServer::Get().Fresh();
-  EventKeys keys("es");
-  Status st;
-  redis->Command({"XGROUP", "CREATE", keys.log, kReconcilerGroup, "0", "MKSTREAM"}, &st);
-  REQUIRE(st.ok());
+  Stream s("es");
   // 7-9 a reservation, 7-10 malformed (to skip), 7-11 a reservation: a run
   // that dies reads all three and acknowledges none.
-  Xadd(redis.get(), keys, "7-9", Reservation("a"));
-  Xadd(redis.get(), keys, "7-10", {"junk", "1"});
-  Xadd(redis.get(), keys, "7-11", Reservation("b"));
+  s.Add("7-9", Reservation("a"));
+  s.Add("7-10", {"junk", "1"});
+  s.Add("7-11", Reservation("b"));
   {
-    EventStream killed(redis.get(), keys.event);
-    std::vector<OrderChange> changes;
-    std::vector<std::string> skipped;
-    REQUIRE(killed.Read(3, &changes, &skipped).ok());
-    REQUIRE(changes.size() == 2);
-    REQUIRE(skipped == std::vector<std::string>{"7-10"});
+    EventStream killed(s.redis.get(), s.keys.event);
+    Batch b = ReadOnce(&killed, 3);
+    REQUIRE(b.status.ok());
+    REQUIRE(b.changes.size() == 2);
+    REQUIRE(b.skipped == std::vector<std::string>{"7-10"});
   }
-  Xadd(redis.get(), keys, "8-0", Reservation("c"));  // new since
+  s.Add("8-0", Reservation("c"));  // new since
+  EventStream next(s.redis.get(), s.keys.event);
 
   SUBCASE("one at a time") {
-    EventStream next(redis.get(), keys.event);
-    std::vector<OrderChange> changes;
-    std::vector<std::string> skipped;
-    REQUIRE(next.Read(1, &changes, &skipped).ok());
-    REQUIRE(changes.size() == 1);
-    CHECK(changes[0].stream_id == "7-9");
-    CHECK(ReadAll(&next, 1) == std::vector<std::string>{"7-10", "7-11", "8-0"});
+    CHECK(ReadAll(&next, 1) == std::vector<std::string>{"7-9", "7-10", "7-11", "8-0"});
   }
   SUBCASE("a batch whose changes end after its skipped entry (7-11 after 7-10)") {
-    EventStream next(redis.get(), keys.event);
-    std::vector<OrderChange> changes;
-    std::vector<std::string> skipped;
-    REQUIRE(next.Read(3, &changes, &skipped).ok());
-    REQUIRE(changes.size() == 2);
-    CHECK(changes.back().stream_id == "7-11");
-    CHECK(skipped == std::vector<std::string>{"7-10"});
+    Batch b = ReadOnce(&next, 3);
+    REQUIRE(b.status.ok());
+    REQUIRE(b.changes.size() == 2);
+    CHECK(b.changes.back().stream_id == "7-11");
+    CHECK(b.skipped == std::vector<std::string>{"7-10"});
     CHECK(ReadAll(&next, 3) == std::vector<std::string>{"8-0"});
   }
   SUBCASE("two at a time: the first batch is a change (7-9) then a skipped entry (7-10), \"7-9\" > \"7-10\" as strings") {
-    EventStream next(redis.get(), keys.event);
     CHECK(ReadAll(&next, 2) == std::vector<std::string>{"7-9", "7-10", "7-11", "8-0"});
   }
 }
 
 TEST_CASE("[redis] a pending entry trimmed away stops the read") {
-  std::unique_ptr<RedisClient> redis = RedisServer::Get().Fresh();
-  EventKeys keys("et");
+  Stream s("et");
+  s.Add("5-1", Reservation("a"));
+  s.Add("5-2", Reservation("b"));
+  EventStream killed(s.redis.get(), s.keys.event);
+  REQUIRE(ReadOnce(&killed, 2).changes.size() == 2);
   Status st;
-  redis->Command({"XGROUP", "CREATE", keys.log, kReconcilerGroup, "0", "MKSTREAM"}, &st);
+  s.redis->Command({"XDEL", s.keys.log, "5-1"}, &st);  // gone while pending
   REQUIRE(st.ok());
-  Xadd(redis.get(), keys, "5-1", Reservation("a"));
-  Xadd(redis.get(), keys, "5-2", Reservation("b"));
-  EventStream killed(redis.get(), keys.event);
-  std::vector<OrderChange> changes;
-  std::vector<std::string> skipped;
-  REQUIRE(killed.Read(2, &changes, &skipped).ok());
-  REQUIRE(changes.size() == 2);
-  redis->Command({"XDEL", keys.log, "5-1"}, &st);  // gone while pending
-  REQUIRE(st.ok());
-  EventStream next(redis.get(), keys.event);
-  st = next.Read(2, &changes, &skipped);
-  CHECK(st.code() == Status::Code::kInternal);
-  CHECK(st.message().find("5-1 is pending but was trimmed away") != std::string::npos);
+  EventStream next(s.redis.get(), s.keys.event);
+  Batch b = ReadOnce(&next, 2);
+  CHECK(b.status.code() == Status::Code::kInternal);
+  CHECK(b.status.message().find("5-1 is pending but was trimmed away") != std::string::npos);
 }
